@@ -1,0 +1,144 @@
+import ndarray from 'ndarray';
+import { allocStorage } from '../dtype.ts';
+import { is_grad_enabled, no_grad } from '../grad_mode.ts';
+import { randomNormal, randomUniform } from '../random.ts';
+import { Tensor } from '../tensor.ts';
+import { asTensor, mapInPlace, writeStrided, type TensorLike } from './elementwise.ts';
+import { index, type IndexItem } from './getitem.ts';
+import { add, clamp, div, mul, relu, sub, type AlphaOptions, type ClampOptions } from './pointwise.ts';
+import { expand } from './view.ts';
+
+function checkLeaf(self: Tensor): void {
+  if (!is_grad_enabled()) return;
+  if (self.is_leaf && self._requiresGrad) {
+    throw new Error('a leaf Variable that requires grad is being used in an in-place operation.');
+  }
+  if (self._base && self._base.is_leaf && self._base._requiresGrad) {
+    throw new Error('a view of a leaf Variable that requires grad is being used in an in-place operation.');
+  }
+}
+
+/**
+ * Runs an in-place op. Without autograd it writes straight into storage. With autograd, the old
+ * values move to a hidden tensor that keeps the old history, the out-of-place op is recorded on it,
+ * and `self` takes the new grad_fn: PyTorch's "rebase history". The version bump makes any node that
+ * saved `self` fail loudly at backward.
+ */
+function inplace(self: Tensor, operands: (Tensor | null)[], recorded: (old: Tensor) => Tensor, raw: () => void): Tensor {
+  checkLeaf(self);
+  const tracking = is_grad_enabled() && (self.requires_grad || operands.some((t) => t?.requires_grad));
+  if (!tracking) {
+    raw();
+    self._version.value++;
+    return self;
+  }
+  if (self._base) {
+    throw new Error('in-place operations on views of tensors that require grad are not supported in gradlens; use the out-of-place op');
+  }
+  const old = new Tensor(ndarray(self._contiguousData().slice(), self.shape), self.dtype);
+  old._gradFn = self._gradFn;
+  old._outputNr = self._outputNr;
+  const res = recorded(old);
+  writeStrided(self, res._contiguousData());
+  self._version.value++;
+  self._gradFn = res._gradFn;
+  self._outputNr = res._outputNr;
+  return self;
+}
+
+/** Fills with zeros in place. */
+export function zero_(self: Tensor): Tensor {
+  return fill_(self, 0);
+}
+
+/** Fills with `value` in place. */
+export function fill_(self: Tensor, value: number): Tensor {
+  return inplace(self, [], (old) => add(mul(old, 0), value), () => mapInPlace(self, null, () => value));
+}
+
+/** self += alpha·other in place. */
+export function add_(self: Tensor, other: TensorLike, opts: AlphaOptions = {}): Tensor {
+  const alpha = opts.alpha ?? 1;
+  const o = asTensor(other, self.dtype);
+  return inplace(self, [o], (old) => add(old, o, opts), () => mapInPlace(self, o, (x, y) => x + alpha * y));
+}
+
+/** self −= alpha·other in place. */
+export function sub_(self: Tensor, other: TensorLike, opts: AlphaOptions = {}): Tensor {
+  const alpha = opts.alpha ?? 1;
+  const o = asTensor(other, self.dtype);
+  return inplace(self, [o], (old) => sub(old, o, opts), () => mapInPlace(self, o, (x, y) => x - alpha * y));
+}
+
+/** self *= other in place. */
+export function mul_(self: Tensor, other: TensorLike): Tensor {
+  const o = asTensor(other, self.dtype);
+  return inplace(self, [o], (old) => mul(old, o), () => mapInPlace(self, o, (x, y) => x * y));
+}
+
+/** self /= other in place. */
+export function div_(self: Tensor, other: TensorLike): Tensor {
+  const o = asTensor(other, self.dtype);
+  return inplace(self, [o], (old) => div(old, o), () => mapInPlace(self, o, (x, y) => x / y));
+}
+
+/** Clamps in place. */
+export function clamp_(self: Tensor, opts: ClampOptions): Tensor {
+  return inplace(self, [], (old) => clamp(old, opts), () => {
+    const r = no_grad(() => clamp(self, opts));
+    writeStrided(self, r._contiguousData());
+  });
+}
+
+/** ReLU in place (`nn.ReLU(inplace=True)`). */
+export function relu_(self: Tensor): Tensor {
+  return inplace(self, [], (old) => relu(old), () => mapInPlace(self, null, (x) => (x > 0 || Number.isNaN(x) ? x : 0)));
+}
+
+/** Copies `src` (broadcast) into self. */
+export function copy_(self: Tensor, src: TensorLike): Tensor {
+  const s = asTensor(src, self.dtype);
+  const shape = self.shape;
+  return inplace(
+    self,
+    [s],
+    (old) => add(mul(old, 0), expand(s.to(self.dtype), shape)),
+    () => mapInPlace(self, s, (_x, y) => y),
+  );
+}
+
+/**
+ * Python's `x[items] = value` (e.g. `one_hot.setitem([0, k], 1)` for `one_hot[0][k] = 1`).
+ * Writes through a view into the storage, bumping the version counter.
+ */
+export function setitem(self: Tensor, items: IndexItem | IndexItem[], value: TensorLike): Tensor {
+  const list = Array.isArray(items) ? items : [items];
+  checkLeaf(self);
+  const v = asTensor(value, self.dtype);
+  if (is_grad_enabled() && (self.requires_grad || v.requires_grad)) {
+    throw new Error('setitem on tensors that require grad is not supported in gradlens; build the tensor with where/cat or under no_grad');
+  }
+  const target = no_grad(() => index(self, ...list));
+  mapInPlace(target, v, (_x, y) => y);
+  self._version.value++;
+  return self;
+}
+
+/** Fills with U(from, to) values from the seeded generator. */
+export function uniform_(self: Tensor, from = 0, to = 1): Tensor {
+  return fillRandom(self, () => from + (to - from) * randomUniform());
+}
+
+/** Fills with N(mean, std²) values from the seeded generator. */
+export function normal_(self: Tensor, mean = 0, std = 1): Tensor {
+  return fillRandom(self, () => mean + std * randomNormal());
+}
+
+function fillRandom(self: Tensor, draw: () => number): Tensor {
+  checkLeaf(self);
+  const values = allocStorage(self.dtype, self.numel());
+  for (let i = 0; i < values.length; i++) values[i] = draw();
+  writeStrided(self, values);
+  self._version.value++;
+  return self;
+}

@@ -1,0 +1,323 @@
+import ndarray, { type NdArray } from 'ndarray';
+import ops from 'ndarray-ops';
+import { allocStorage, isFloatingPoint, type DType, type Storage } from './dtype.ts';
+import { contiguousStrides, formatShape, normalizeDim, numelOf, sameShape } from './shape.ts';
+import type { Node, TensorHook } from './autograd/node.ts';
+import { HookList, type RemovableHandle } from './autograd/removable_handle.ts';
+import { runBackward } from './autograd/engine.ts';
+import { formatTensor } from './format.ts';
+import { warnOnce } from './warn.ts';
+
+/** Options of creation functions, mirroring PyTorch's keyword arguments. */
+export interface TensorOptions {
+  dtype?: DType;
+  requires_grad?: boolean;
+}
+
+/** Options of `Tensor.backward`. */
+export interface BackwardOptions {
+  retain_graph?: boolean;
+  create_graph?: boolean;
+  /** Accumulate only into these leaves' `.grad`. */
+  inputs?: Tensor | Tensor[];
+}
+
+/** Shared by a tensor and its views; bumped by every in-place write so backward can detect stale saves. */
+export interface VersionCounter {
+  value: number;
+}
+
+/** Hook on a leaf that runs after its `.grad` has been accumulated. */
+export type PostAccumulateGradHook = (tensor: Tensor) => void;
+
+/**
+ * An n-dimensional array with autograd, stored in a scijs `ndarray` (shape, strides, offset over a
+ * typed array). Views (reshape, permute, select, ...) share storage and version counter with their base.
+ */
+export class Tensor {
+  /** @internal */ _nd: NdArray<Storage>;
+  /** @internal */ _requiresGrad = false;
+  /** @internal */ _gradFn: Node | null = null;
+  /** @internal */ _outputNr = 0;
+  /** @internal */ _grad: Tensor | null = null;
+  /** @internal */ _version: VersionCounter;
+  /** @internal The tensor this one is a view of, if any. */ _base: Tensor | null = null;
+  /** @internal */ _retainsGrad = false;
+  /** @internal Set once the tensor has been handed to a leaf as its `.grad`, so it is never aliased twice. */
+  _claimedAsGrad = false;
+  /** @internal */ _accumulator: Node | null = null;
+  /** @internal */ _postAccumulateHooks: HookList<PostAccumulateGradHook> | null = null;
+
+  /** @internal Use `tensor()`, `zeros()` and friends to create tensors. */
+  constructor(nd: NdArray<Storage>, readonly dtype: DType, version?: VersionCounter) {
+    this._nd = nd;
+    this._version = version ?? { value: 0 };
+  }
+
+  /** @internal A new contiguous tensor over `storage`. */
+  static _make(storage: Storage, shape: readonly number[], dtype: DType): Tensor {
+    return new Tensor(ndarray(storage, [...shape], contiguousStrides(shape), 0), dtype);
+  }
+
+  /** @internal A new tensor of zeros. */
+  static _zeros(shape: readonly number[], dtype: DType): Tensor {
+    return Tensor._make(allocStorage(dtype, numelOf(shape)), shape, dtype);
+  }
+
+  // ---- shape ----------------------------------------------------------------------------------
+
+  /** The sizes of each dimension (PyTorch's `torch.Size`, as a plain array). */
+  get shape(): number[] {
+    return this._nd.shape.slice();
+  }
+
+  /** `size()` is the shape; `size(dim)` one size (negative dims count from the end). */
+  size(): number[];
+  size(dim: number): number;
+  size(dim?: number): number[] | number {
+    if (dim === undefined) return this.shape;
+    return this._nd.shape[normalizeDim(dim, this.dim())]!;
+  }
+
+  dim(): number {
+    return this._nd.shape.length;
+  }
+
+  get ndim(): number {
+    return this.dim();
+  }
+
+  numel(): number {
+    return numelOf(this._nd.shape);
+  }
+
+  stride(): number[] {
+    return this._nd.stride.slice();
+  }
+
+  is_contiguous(): boolean {
+    const expected = contiguousStrides(this._nd.shape);
+    return this._nd.shape.every((s, i) => s <= 1 || this._nd.stride[i] === expected[i]);
+  }
+
+  is_floating_point(): boolean {
+    return isFloatingPoint(this.dtype);
+  }
+
+  // ---- autograd state -------------------------------------------------------------------------
+
+  get requires_grad(): boolean {
+    return this._requiresGrad || this._gradFn !== null;
+  }
+
+  set requires_grad(flag: boolean) {
+    this.requires_grad_(flag);
+  }
+
+  /** Sets `requires_grad` in place on a leaf and returns the tensor. */
+  requires_grad_(flag = true): this {
+    if (this._gradFn !== null) {
+      if (flag) return this;
+      throw new Error(
+        'you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a ' +
+          'subgraph that doesn\'t require differentiation use var_no_grad = var.detach().',
+      );
+    }
+    if (flag && !isFloatingPoint(this.dtype)) {
+      throw new Error('only Tensors of floating point dtype can require gradients');
+    }
+    this._requiresGrad = flag;
+    return this;
+  }
+
+  /** True for tensors created by the user (not by a recorded op): their `.grad` is populated by backward. */
+  get is_leaf(): boolean {
+    return this._gradFn === null;
+  }
+
+  /** The backward node that created this tensor, or null for leaves. */
+  get grad_fn(): Node | null {
+    return this._gradFn;
+  }
+
+  /** The index of this tensor among its grad_fn's outputs. */
+  get output_nr(): number {
+    return this._outputNr;
+  }
+
+  get retains_grad(): boolean {
+    return this._retainsGrad;
+  }
+
+  /** The accumulated gradient (leaves, or tensors that called `retain_grad()`). */
+  get grad(): Tensor | null {
+    if (!this.is_leaf && !this._retainsGrad && this._grad === null) {
+      warnOnce(
+        'non-leaf-grad',
+        'The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won\'t be ' +
+          'populated during backward(). Use .retain_grad() on the non-leaf Tensor if you want its gradient.',
+      );
+    }
+    return this._grad;
+  }
+
+  set grad(g: Tensor | null) {
+    if (g !== null && !sameShape(g.shape, this.shape)) {
+      throw new Error(`assigned grad has data of a different size: ${formatShape(g.shape)} vs ${formatShape(this.shape)}`);
+    }
+    this._grad = g;
+  }
+
+  /** Keeps the gradient of a non-leaf in `.grad` during backward. */
+  retain_grad(): void {
+    if (this.is_leaf) return;
+    if (!this.requires_grad) throw new Error("can't retain_grad on Tensor that has requires_grad=False");
+    if (this._retainsGrad) return;
+    this._retainsGrad = true;
+    this._gradFn!.retainGradHooks.set(this._outputNr, (g) => {
+      this._grad = this._grad === null ? detachedCopy(g) : addDetached(this._grad, g);
+    });
+  }
+
+  /** A tensor sharing storage (and version counter) with no history. */
+  detach(): Tensor {
+    const t = new Tensor(this._nd, this.dtype, this._version);
+    t._base = this._base ?? null;
+    return t;
+  }
+
+  /** Removes this tensor from the graph in place, making it a leaf. */
+  detach_(): this {
+    this._gradFn = null;
+    this._outputNr = 0;
+    this._requiresGrad = false;
+    return this;
+  }
+
+  /** Like PyTorch's `.data`: same storage, no history, and (unlike `detach()`) its own version counter. */
+  get data(): Tensor {
+    return new Tensor(this._nd, this.dtype);
+  }
+
+  set data(other: Tensor) {
+    if (other.dtype !== this.dtype) throw new Error(`data set to a tensor of dtype ${other.dtype}, expected ${this.dtype}`);
+    this._nd = other._nd;
+  }
+
+  // ---- hooks ----------------------------------------------------------------------------------
+
+  /**
+   * Registers `hook(grad)` to run when this tensor's gradient is computed; returning a tensor replaces
+   * the gradient, returning nothing keeps it. On a leaf it runs before accumulation into `.grad`.
+   */
+  register_hook(hook: TensorHook): RemovableHandle {
+    if (!this.requires_grad) throw new Error("cannot register a hook on a tensor that doesn't require gradient");
+    if (this._gradFn) return this._gradFn.addTensorPreHook(this._outputNr, hook);
+    return accumulatorOf(this).addTensorPreHook(0, hook);
+  }
+
+  /** Registers `hook(tensor)` on a leaf, run after its `.grad` has been accumulated. */
+  register_post_accumulate_grad_hook(hook: PostAccumulateGradHook): RemovableHandle {
+    if (!this.requires_grad) throw new Error("cannot register a hook on a tensor that doesn't require gradient");
+    if (!this.is_leaf) throw new Error('post accumulate grad hooks cannot be registered on non-leaf tensors');
+    this._postAccumulateHooks ??= new HookList<PostAccumulateGradHook>();
+    return this._postAccumulateHooks.add(hook);
+  }
+
+  /** Computes gradients of this tensor w.r.t. graph leaves (`gradient` is required unless it has one element). */
+  backward(gradient?: Tensor | null, opts: BackwardOptions = {}): void {
+    const inputs = opts.inputs === undefined ? undefined : Array.isArray(opts.inputs) ? opts.inputs : [opts.inputs];
+    runBackward([this], [gradient ?? null], {
+      retainGraph: opts.retain_graph ?? opts.create_graph ?? false,
+      createGraph: opts.create_graph ?? false,
+      inputs,
+      accumulate: true,
+    });
+  }
+
+  // ---- data access ----------------------------------------------------------------------------
+
+  /**
+   * The values as a scijs ndarray sharing storage (PyTorch's `.numpy()`); index it with `.get(i, j)`
+   * or `.pick(0)`. `t.data.numpy().pick(0)` is the analogue of `t.data.numpy()[0]`.
+   */
+  numpy(): NdArray<Storage> {
+    if (this.requires_grad) {
+      throw new Error("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.");
+    }
+    return this._nd;
+  }
+
+  /** The single value of a one-element tensor. */
+  item(): number {
+    if (this.numel() !== 1) {
+      throw new Error(`a Tensor with ${this.numel()} elements cannot be converted to Scalar`);
+    }
+    // With one element every index is 0, so the value sits at the view's offset.
+    return this._nd.data[this._nd.offset]!;
+  }
+
+  /** The values as (nested) plain arrays. */
+  tolist(): number | NestedArray {
+    const nd = this._nd;
+    if (nd.shape.length === 0) return nd.data[nd.offset]!;
+    const rec = (dim: number, off: number): NestedArray => {
+      const out: (number | NestedArray)[] = [];
+      for (let i = 0; i < nd.shape[dim]!; i++) {
+        const o = off + i * nd.stride[dim]!;
+        out.push(dim === nd.shape.length - 1 ? nd.data[o]! : rec(dim + 1, o));
+      }
+      return out;
+    };
+    return rec(0, nd.offset);
+  }
+
+  /**
+   * @internal The values in C order: the storage itself when already contiguous, else a fresh copy.
+   * Callers must not write to the result unless they own the tensor.
+   */
+  _contiguousData(): Storage {
+    const nd = this._nd;
+    const n = this.numel();
+    if (this.is_contiguous()) {
+      return nd.offset === 0 && nd.data.length === n ? nd.data : nd.data.subarray(nd.offset, nd.offset + n);
+    }
+    const out = allocStorage(this.dtype, n);
+    if (nd.shape.length === 0) out[0] = nd.data[nd.offset]!;
+    else ops.assign(ndarray(out, nd.shape.slice()), nd);
+    return out;
+  }
+
+  toString(): string {
+    return formatTensor(this);
+  }
+}
+
+/** Nested arrays of numbers, as accepted by `tensor()` and returned by `tolist()`. */
+export type NestedArray = (number | boolean | NestedArray)[];
+
+function detachedCopy(g: Tensor): Tensor {
+  return Tensor._make(g._contiguousData().slice(), g.shape, g.dtype);
+}
+
+function addDetached(a: Tensor, b: Tensor): Tensor {
+  const x = a._contiguousData();
+  const y = b._contiguousData();
+  const out = allocStorage(a.dtype, x.length);
+  for (let i = 0; i < out.length; i++) out[i] = x[i]! + y[i]!;
+  return Tensor._make(out, a.shape, a.dtype);
+}
+
+// Set by accumulate_grad.ts to break the import cycle (AccumulateGrad needs Tensor ops).
+let makeAccumulator: ((t: Tensor) => Node) | null = null;
+
+/** @internal */
+export function setAccumulatorFactory(factory: (t: Tensor) => Node): void {
+  makeAccumulator = factory;
+}
+
+/** @internal The cached AccumulateGrad node of a leaf that requires grad. */
+export function accumulatorOf(t: Tensor): Node {
+  t._accumulator ??= makeAccumulator!(t);
+  return t._accumulator;
+}
