@@ -54,8 +54,14 @@ type ForwardResult<F> = F extends { forward(ctx: FunctionCtx, ...args: never[]):
 /** The static side every custom Function has. */
 export interface FunctionClass {
   name: string;
+  /** grad_fn name; defaults to `<ClassName>Backward` (built-in layers set PyTorch's, e.g. `ConvolutionBackward0`). */
+  backward_name?: string;
   forward(ctx: FunctionCtx, ...args: never[]): Tensor | Tensor[];
   backward(ctx: FunctionCtx, ...grads: never[]): BackwardResult;
+}
+
+function backwardName(cls: FunctionClass): string {
+  return cls.backward_name ?? `${cls.name}Backward`;
 }
 
 class CustomFunctionNode extends Node {
@@ -72,7 +78,7 @@ class CustomFunctionNode extends Node {
   }
 
   name(): string {
-    return `${this.cls.name}Backward`;
+    return backwardName(this.cls);
   }
 
   apply(gradOutputs: Grads): Grads {
@@ -88,8 +94,8 @@ class CustomFunctionNode extends Node {
     const out: Grads = this.nextEdges.map(() => null);
     this.argToEdge.forEach((e, argIndex) => {
       const g = list[argIndex];
-      if (e < 0 || !g) return;
-      const meta = this.inputMeta[e]!;
+      const meta = this.inputMeta[e];
+      if (e < 0 || !g || !meta) return;
       if (!(g instanceof Tensor)) throw new TypeError(`function ${this.name()} returned a non-Tensor gradient at index ${argIndex}`);
       if (!sameShape(g.shape, meta.shape)) {
         const expandable = (() => {
@@ -131,7 +137,7 @@ export abstract class Function {
   static apply<F extends FunctionClass>(this: F, ...args: ForwardArgs<F>): ForwardResult<F> {
     const argList = args as unknown[];
     const ctx = new FunctionCtx();
-    ctx._nodeName = `${this.name}Backward`;
+    ctx._nodeName = backwardName(this);
     ctx.needs_input_grad = argList.map((a) => a instanceof Tensor && a.requires_grad);
     const record = is_grad_enabled() && ctx.needs_input_grad.some(Boolean);
     const result = no_grad(() => (this.forward as (ctx: FunctionCtx, ...a: unknown[]) => Tensor | Tensor[])(ctx, ...argList));
@@ -144,8 +150,15 @@ export abstract class Function {
     for (const d of ctx._dirty) d._version.value++;
     if (record) {
       const edges: Edge[] = [];
-      const inputMeta: TensorMeta[] = [];
+      const inputMeta: (TensorMeta | null)[] = [];
+      // A null argument is an absent optional tensor (e.g. conv bias): it keeps its slot, like PyTorch's
+      // built-in nodes, so grad_inputs line up with the tensor arguments.
       const argToEdge = argList.map((a) => {
+        if (a === null) {
+          edges.push({ node: null, inputNr: 0 });
+          inputMeta.push(null);
+          return edges.length - 1;
+        }
         if (!(a instanceof Tensor)) return -1;
         edges.push(a.requires_grad ? gradientEdge(a) : { node: null, inputNr: 0 });
         inputMeta.push(metaOf(a));
