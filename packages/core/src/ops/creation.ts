@@ -81,15 +81,14 @@ export function from_numpy(a: NdArray): Tensor {
   }
   // Other storages (plain arrays, int typed arrays) are copied into float32.
   const out = new Float32Array(numelOf(a.shape));
-  let i = 0;
-  const rec = (dim: number, off: number): void => {
-    if (dim === a.shape.length) {
-      out[i++] = data[off]!;
-      return;
+  const idx = new Array<number>(a.shape.length).fill(0);
+  for (let i = 0; i < out.length; i++) {
+    out[i] = Number(a.get(...idx));
+    for (let d = idx.length - 1; d >= 0; d--) {
+      if (++idx[d]! < a.shape[d]!) break;
+      idx[d] = 0;
     }
-    for (let k = 0; k < a.shape[dim]!; k++) rec(dim + 1, off + k * a.stride[dim]!);
-  };
-  rec(0, a.offset);
+  }
   return Tensor._make(out, a.shape, 'float32');
 }
 
