@@ -1,0 +1,6 @@
+/** Public entry of the kernel layer. */
+export * from './types.ts';
+export { Workspace, cpuWorkspace } from './workspace.ts';
+export { registerKernels, unregisterKernels, getKernels, hasKernel, registeredBackends } from './registry.ts';
+export { cpuKernels, sgemm, sgemmJs, setSgemmBackend, sgemmBackend, availableSgemmBackends, im2col, col2imAdd } from './cpu/index.ts';
+export type { SgemmBackend } from './cpu/index.ts';
