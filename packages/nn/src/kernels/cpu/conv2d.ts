@@ -9,7 +9,16 @@
  */
 import type { Conv2dParams } from '../types.ts';
 import { cpuWorkspace } from '../workspace.ts';
-import { sgemm } from './gemm.ts';
+import { sgemm, sgemmBackend } from './gemm.ts';
+import { dw3x3Plane, dw3x3WeightPlane } from './depthwise3x3.ts';
+import {
+  convEngineEnabled, engineConv2dBackwardInput, engineConv2dBackwardWeight, engineConv2dForward,
+} from './conv_engine.ts';
+
+/** The conv engine (implicit-im2col wasm GEMM, 2 threads) serves every non-depthwise conv unless sgemm is forced to 'js'. */
+function useEngine(): boolean {
+  return convEngineEnabled() && sgemmBackend() !== 'js';
+}
 
 /** First output index o with 0 <= o·stride − pad + tap. */
 function rangeStart(pad: number, tap: number, stride: number): number {
@@ -119,6 +128,7 @@ export function conv2dForward(
   if (bias !== null && bias.length < p.OC) throw new RangeError('conv2d: bias buffer too small');
   if (p.N === 0 || p.OC === 0 || p.OH === 0 || p.OW === 0) return;
   if (isDepthwise(p)) return depthwiseForward(p, x, w, bias, out);
+  if (useEngine() && engineConv2dForward(p, x, w, bias, out)) return;
   const { N, C, H, W, OC, KH, KW, OH, OW, groups } = p;
   const Cg = C / groups, OCg = OC / groups;
   const CKK = Cg * KH * KW, OHW = OH * OW, HW = H * W;
@@ -154,6 +164,7 @@ export function conv2dBackwardInput(p: Conv2dParams, gradOut: Float32Array, w: F
     return;
   }
   if (isDepthwise(p)) return depthwiseBackwardInput(p, gradOut, w, gradX);
+  if (useEngine() && engineConv2dBackwardInput(p, gradOut, w, gradX)) return;
   const Cg = C / groups, OCg = OC / groups;
   const CKK = Cg * KH * KW, OHW = OH * OW, HW = H * W;
   if (isPointwise(p)) {
@@ -199,6 +210,7 @@ export function conv2dBackwardWeight(
     return;
   }
   if (isDepthwise(p)) return depthwiseBackwardWeight(p, x, gradOut, gradW);
+  if (useEngine() && engineConv2dBackwardWeight(p, x, gradOut, gradW)) return;
   const pointwise = isPointwise(p);
   const col = pointwise ? null : cpuWorkspace.f32('conv.col', CKK * OHW);
   for (let n = 0; n < N; n++) {
@@ -221,6 +233,15 @@ export function conv2dBackwardWeight(
 function depthwiseForward(p: Conv2dParams, x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array): void {
   const { N, C, H, W, OC, KH, KW, OH, OW, strideH: sH, strideW: sW, padTop: pT, padLeft: pL, dilationH: dH, dilationW: dW } = p;
   const mult = OC / C, OHW = OH * OW, HW = H * W, KK = KH * KW;
+  if (KH === 3 && KW === 3) {
+    for (let n = 0; n < N; n++) {
+      for (let oc = 0; oc < OC; oc++) {
+        dw3x3Plane(x, (n * C + ((oc / mult) | 0)) * HW, H, W, w, oc * 9, false, out, (n * OC + oc) * OHW, OH, OW,
+          sH, sW, pT, pL, dH, dW, bias === null ? 0 : bias[oc]!, false);
+      }
+    }
+    return;
+  }
   const acc = cpuWorkspace.f64('conv.dw', OHW);
   for (let n = 0; n < N; n++) {
     for (let oc = 0; oc < OC; oc++) {
@@ -254,6 +275,19 @@ function depthwiseForward(p: Conv2dParams, x: Float32Array, w: Float32Array, bia
 function depthwiseBackwardInput(p: Conv2dParams, gradOut: Float32Array, w: Float32Array, gradX: Float32Array): void {
   const { N, C, H, W, OC, KH, KW, OH, OW, strideH: sH, strideW: sW, padTop: pT, padLeft: pL, dilationH: dH, dilationW: dW } = p;
   const mult = OC / C, OHW = OH * OW, HW = H * W, KK = KH * KW;
+  if (KH === 3 && KW === 3 && sH === 1 && sW === 1) {
+    // stride 1: a depthwise conv of gradOut with the flipped kernel
+    for (let n = 0; n < N; n++) {
+      for (let c = 0; c < C; c++) {
+        for (let m = 0; m < mult; m++) {
+          const oc = c * mult + m;
+          dw3x3Plane(gradOut, (n * OC + oc) * OHW, OH, OW, w, oc * 9, true, gradX, (n * C + c) * HW, H, W,
+            1, 1, 2 * dH - pT, 2 * dW - pL, dH, dW, 0, m > 0);
+        }
+      }
+    }
+    return;
+  }
   const acc = cpuWorkspace.f64('conv.dw', HW);
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {
@@ -288,6 +322,18 @@ function depthwiseBackwardInput(p: Conv2dParams, gradOut: Float32Array, w: Float
 function depthwiseBackwardWeight(p: Conv2dParams, x: Float32Array, gradOut: Float32Array, gradW: Float32Array): void {
   const { N, C, H, W, OC, KH, KW, OH, OW, strideH: sH, strideW: sW, padTop: pT, padLeft: pL, dilationH: dH, dilationW: dW } = p;
   const mult = OC / C, OHW = OH * OW, HW = H * W, KK = KH * KW;
+  if (KH === 3 && KW === 3) {
+    const sums = cpuWorkspace.f64('conv.dw9', 9);
+    for (let oc = 0; oc < OC; oc++) {
+      const c = (oc / mult) | 0;
+      sums.fill(0, 0, 9);
+      for (let n = 0; n < N; n++) {
+        dw3x3WeightPlane(x, (n * C + c) * HW, H, W, gradOut, (n * OC + oc) * OHW, OH, OW, sH, sW, pT, pL, dH, dW, sums);
+      }
+      for (let t = 0; t < 9; t++) gradW[oc * 9 + t] = sums[t]!;
+    }
+    return;
+  }
   for (let oc = 0; oc < OC; oc++) {
     const c = (oc / mult) | 0;
     for (let kh = 0; kh < KH; kh++) {

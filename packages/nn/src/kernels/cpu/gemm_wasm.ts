@@ -13,7 +13,7 @@ import { checkGemmArgs, scaleC } from './gemm_js.ts';
 const NR = 8;
 
 // ------------------------------------------------------------ tiny assembler
-function uleb(n: number): number[] {
+export function uleb(n: number): number[] {
   const out: number[] = [];
   do {
     let b = n & 0x7f;
@@ -23,7 +23,7 @@ function uleb(n: number): number[] {
   } while (n !== 0);
   return out;
 }
-function sleb(n: number): number[] {
+export function sleb(n: number): number[] {
   const out: number[] = [];
   for (;;) {
     const b = n & 0x7f;
@@ -35,10 +35,10 @@ function sleb(n: number): number[] {
     out.push(b | 0x80);
   }
 }
-function str(s: string): number[] {
+export function str(s: string): number[] {
   return [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
 }
-function section(id: number, body: number[]): number[] {
+export function section(id: number, body: number[]): number[] {
   return [id, ...uleb(body.length), ...body];
 }
 

@@ -34,3 +34,4 @@ export const cpuKernels: KernelSet = {
 export { sgemm, sgemmJs, setSgemmBackend, sgemmBackend, availableSgemmBackends } from './gemm.ts';
 export type { SgemmBackend } from './gemm.ts';
 export { im2col, col2imAdd } from './conv2d.ts';
+export { setConvThreads, convThreads, setConvEngine, convEngineEnabled, convEngineReady, convEngineWarm } from './conv_engine.ts';
