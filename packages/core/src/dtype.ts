@@ -4,12 +4,19 @@ export type DType = 'float32' | 'float64' | 'int64' | 'bool';
 /** The typed array behind each dtype. */
 export type Storage = Float32Array | Float64Array | Uint8Array;
 
+/** 32-bit float, the default dtype. */
 export const float32: DType = 'float32';
+/** 64-bit float (gradcheck needs it). */
 export const float64: DType = 'float64';
+/** Alias of float32, as `torch.float`. */
 export const float: DType = 'float32';
+/** Alias of float64, as `torch.double`. */
 export const double: DType = 'float64';
+/** 64-bit integer (indices), exact up to 2^53. */
 export const int64: DType = 'int64';
+/** Alias of int64, as `torch.long`. */
 export const long: DType = 'int64';
+/** Boolean (masks, comparison results). */
 export const bool: DType = 'bool';
 
 export function allocStorage(dtype: DType, length: number): Storage {

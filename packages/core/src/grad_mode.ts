@@ -1,6 +1,7 @@
 /** Global gradient mode, as torch.no_grad / enable_grad / set_grad_enabled. */
 let gradEnabled = true;
 
+/** Whether operations are currently recorded for autograd. */
 export function is_grad_enabled(): boolean {
   return gradEnabled;
 }

@@ -10,13 +10,17 @@ import { warnOnce } from './warn.ts';
 
 /** Options of creation functions, mirroring PyTorch's keyword arguments. */
 export interface TensorOptions {
+  /** Element type (default float32). */
   dtype?: DType;
+  /** Record operations on this tensor for autograd. */
   requires_grad?: boolean;
 }
 
 /** Options of `Tensor.backward`. */
 export interface BackwardOptions {
+  /** Keep the graph's saved tensors so backward can run again. */
   retain_graph?: boolean;
+  /** Record the backward pass itself, for higher-order gradients (implies retain_graph). */
   create_graph?: boolean;
   /** Accumulate only into these leaves' `.grad`. */
   inputs?: Tensor | Tensor[];
@@ -24,6 +28,7 @@ export interface BackwardOptions {
 
 /** Shared by a tensor and its views; bumped by every in-place write so backward can detect stale saves. */
 export interface VersionCounter {
+  /** Number of in-place writes so far. */
   value: number;
 }
 
@@ -43,13 +48,22 @@ export class Tensor {
   /** @internal */ _version: VersionCounter;
   /** @internal The tensor this one is a view of, if any. */ _base: Tensor | null = null;
   /** @internal */ _retainsGrad = false;
-  /** @internal Set once the tensor has been handed to a leaf as its `.grad`, so it is never aliased twice. */
+  /**
+   * @internal Set once a gradient tensor is held outside the engine (a leaf's `.grad`, a user-given
+   * gradient, an argument or result of a hook), so AccumulateGrad copies it instead of adopting it.
+   */
   _claimedAsGrad = false;
   /** @internal */ _accumulator: Node | null = null;
+  /** @internal An input a custom Function returned as-is: a view that must not be modified in place. */
+  _customFnView = false;
   /** @internal */ _postAccumulateHooks: HookList<PostAccumulateGradHook> | null = null;
 
+  /** Element type of the storage. */
+  readonly dtype: DType;
+
   /** @internal Use `tensor()`, `zeros()` and friends to create tensors. */
-  constructor(nd: NdArray<Storage>, readonly dtype: DType, version?: VersionCounter) {
+  constructor(nd: NdArray<Storage>, dtype: DType, version?: VersionCounter) {
+    this.dtype = dtype;
     this._nd = nd;
     this._version = version ?? { value: 0 };
   }
@@ -79,37 +93,45 @@ export class Tensor {
     return this._nd.shape[normalizeDim(dim, this.dim())]!;
   }
 
+  /** Number of dimensions. */
   dim(): number {
     return this._nd.shape.length;
   }
 
+  /** Number of dimensions (alias of `dim()`). */
   get ndim(): number {
     return this.dim();
   }
 
+  /** Total number of elements. */
   numel(): number {
     return numelOf(this._nd.shape);
   }
 
+  /** Storage step per dimension, in elements. */
   stride(): number[] {
     return this._nd.stride.slice();
   }
 
+  /** True when the elements lie in C order with no gaps. */
   is_contiguous(): boolean {
     const expected = contiguousStrides(this._nd.shape);
     return this._nd.shape.every((s, i) => s <= 1 || this._nd.stride[i] === expected[i]);
   }
 
+  /** True for float32/float64. */
   is_floating_point(): boolean {
     return isFloatingPoint(this.dtype);
   }
 
   // ---- autograd state -------------------------------------------------------------------------
 
+  /** Whether operations on this tensor are recorded (a leaf flag, or having a grad_fn). */
   get requires_grad(): boolean {
     return this._requiresGrad || this._gradFn !== null;
   }
 
+  /** Same as `requires_grad_(flag)`. */
   set requires_grad(flag: boolean) {
     this.requires_grad_(flag);
   }
@@ -145,6 +167,7 @@ export class Tensor {
     return this._outputNr;
   }
 
+  /** Whether `retain_grad()` was called on this non-leaf. */
   get retains_grad(): boolean {
     return this._retainsGrad;
   }
@@ -161,6 +184,7 @@ export class Tensor {
     return this._grad;
   }
 
+  /** Replaces the accumulated gradient (same shape), or clears it with null. */
   set grad(g: Tensor | null) {
     if (g !== null && !sameShape(g.shape, this.shape)) {
       throw new Error(`assigned grad has data of a different size: ${formatShape(g.shape)} vs ${formatShape(this.shape)}`);
@@ -199,6 +223,7 @@ export class Tensor {
     return new Tensor(this._nd, this.dtype);
   }
 
+  /** Swaps in another tensor's storage, keeping this tensor's autograd identity. */
   set data(other: Tensor) {
     if (other.dtype !== this.dtype) throw new Error(`data set to a tensor of dtype ${other.dtype}, expected ${this.dtype}`);
     this._nd = other._nd;
@@ -288,6 +313,7 @@ export class Tensor {
     return out;
   }
 
+  /** PyTorch-style printing. */
   toString(): string {
     return formatTensor(this);
   }

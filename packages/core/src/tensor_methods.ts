@@ -76,11 +76,15 @@ declare module './tensor.ts' {
     amin(dim?: Dims, opts?: red.ReduceOptions): Tensor;
     /** Overall max, values+indices along a dim, or elementwise max with a tensor. */
     max(): Tensor;
+    /** Max values and their indices along `dim`. */
     max(dim: number, opts?: red.ReduceOptions): red.ValuesIndices;
+    /** Elementwise maximum with `other`. */
     max(other: Tensor): Tensor;
     /** Overall min, values+indices along a dim, or elementwise min with a tensor. */
     min(): Tensor;
+    /** Min values and their indices along `dim`. */
     min(dim: number, opts?: red.ReduceOptions): red.ValuesIndices;
+    /** Elementwise minimum with `other`. */
     min(other: Tensor): Tensor;
     /** Index of the max (flattened when dim omitted). */
     argmax(dim?: number, opts?: red.ReduceOptions): Tensor;

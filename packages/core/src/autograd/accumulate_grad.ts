@@ -27,8 +27,9 @@ export class AccumulateGrad extends Node {
     const v = this.variable;
     if (!g) return [];
     if (is_grad_enabled()) {
-      // create_graph: keep the gradient's own history so it can be differentiated again.
-      v._grad = v._grad === null ? g : add(v._grad, g);
+      // create_graph: keep the gradient's own history so it can be differentiated again; the clone
+      // (differentiable) keeps leaves that received the same gradient tensor from sharing one .grad.
+      v._grad = v._grad === null ? clone(g) : add(v._grad, g);
     } else if (v._grad === null) {
       v._grad = ownGrad(g);
     } else if (v._grad.requires_grad || v._grad._base !== null) {

@@ -96,6 +96,15 @@ function checkReplacementList(hook: unknown, values: unknown, expected: (TensorM
   });
 }
 
+/**
+ * Marks gradients a user hook has seen (or returned): the user may keep them, so AccumulateGrad
+ * must copy rather than adopt them as a leaf's `.grad` (PyTorch decides this by reference count).
+ */
+function exposed<T extends Tensor | null | undefined>(grads: readonly T[]): readonly T[] {
+  for (const g of grads) if (g) g._claimedAsGrad = true;
+  return grads;
+}
+
 /** Runs the tensor hooks of a node's slots, then retain_grad hooks, mutating `buffer`. */
 function runTensorPreHooks(node: Node, buffer: Grads): void {
   for (const [slot, hooks] of node.tensorPreHooks) {
@@ -103,9 +112,10 @@ function runTensorPreHooks(node: Node, buffer: Grads): void {
       const g = buffer[slot];
       if (g === null || g === undefined) break;
       const r = hook(g);
+      exposed([g]);
       if (r !== undefined && r !== null) {
         checkReplacement(hook, r, node.outputMeta[slot] ?? null, slot);
-        buffer[slot] = r;
+        buffer[slot] = exposed([r])[0]!;
       }
     }
   }
@@ -117,8 +127,8 @@ function runTensorPreHooks(node: Node, buffer: Grads): void {
 
 function runNode(node: Node, buffer: Grads): Grads {
   for (const hook of node.preHooks) {
-    const r = hook(buffer.slice());
-    if (r !== undefined && r !== null) buffer = checkReplacementList(hook, r, node.outputMeta);
+    const r = hook(exposed(buffer).slice());
+    if (r !== undefined && r !== null) buffer = exposed(checkReplacementList(hook, r, node.outputMeta)).slice();
   }
   let gradInputs = buffer.every((g) => g === null) ? node.nextEdges.map(() => null) : node.apply(buffer);
   if (gradInputs.length !== node.nextEdges.length) {
@@ -127,8 +137,8 @@ function runNode(node: Node, buffer: Grads): Grads {
     );
   }
   for (const hook of node.postHooks) {
-    const r = hook(gradInputs.slice(), buffer.slice());
-    if (r !== undefined && r !== null) gradInputs = checkReplacementList(hook, r, node.inputMeta);
+    const r = hook(exposed(gradInputs).slice(), exposed(buffer).slice());
+    if (r !== undefined && r !== null) gradInputs = exposed(checkReplacementList(hook, r, node.inputMeta)).slice();
   }
   return gradInputs;
 }
@@ -184,7 +194,7 @@ function nodesLeadingTo(roots: Node[], targets: Set<Node>): Set<Node> {
   return leads;
 }
 
-function rootGradient(root: Tensor, grad: Tensor | null, index: number): Tensor {
+function rootGradient(root: Tensor, grad: Tensor | null, index: number, createGraph: boolean): Tensor {
   if (grad === null) {
     if (root.numel() !== 1) throw new Error('grad can be implicitly created only for scalar outputs');
     const one = Tensor._zeros(root.shape, root.dtype);
@@ -196,6 +206,8 @@ function rootGradient(root: Tensor, grad: Tensor | null, index: number): Tensor 
       `Mismatch in shape: grad_output[${index}] has a shape of ${formatShape(grad.shape)} and output[${index}] has a shape of ${formatShape(root.shape)}.`,
     );
   }
+  // create_graph: the result must stay differentiable w.r.t. grad_outputs (AccumulateGrad copies then).
+  if (createGraph) return grad;
   // A user's gradient may end up as a leaf's .grad: never alias it.
   const owned = grad.detach();
   owned._claimedAsGrad = true;
@@ -224,7 +236,7 @@ export function runBackward(roots: Tensor[], rootGrads: (Tensor | null)[], opts:
   roots.forEach((root, i) => {
     const edge = gradientEdge(root);
     if (!edge.node) throw new Error(`element ${i} of tensors does not require grad and does not have a grad_fn`);
-    const g = rootGradient(root, rootGrads[i] ?? null, i);
+    const g = rootGradient(root, rootGrads[i] ?? null, i, opts.createGraph);
     set_grad_enabled(opts.createGraph, () => addToBuffer(edge, g));
     if (!rootNodes.includes(edge.node)) rootNodes.push(edge.node);
   });
@@ -256,11 +268,14 @@ export function runBackward(roots: Tensor[], rootGrads: (Tensor | null)[], opts:
       const node = ready.pop();
       const buffer = buffers.get(node) ?? node.outputMeta.map(() => null);
       buffers.delete(node);
-      runTensorPreHooks(node, buffer);
-      captures.get(node)?.forEach((indices, slot) => {
+      const execute = shouldExecute(node);
+      const captured = captures.get(node);
+      // As PyTorch: a node that neither runs nor is captured (e.g. a leaf outside autograd.grad's
+      // inputs) does not fire its tensors' hooks.
+      if (execute || captured) runTensorPreHooks(node, buffer);
+      captured?.forEach((indices, slot) => {
         for (const i of indices) results[i] = buffer[slot] ?? null;
       });
-      const execute = shouldExecute(node);
       const gradInputs = execute ? runNode(node, buffer) : null;
       if (execute && !opts.retainGraph) node.release();
       node.nextEdges.forEach((edge, i) => {

@@ -12,7 +12,7 @@ import { SavedTensor } from './saved_tensor.ts';
 export class FunctionCtx {
   /** Which forward arguments need a gradient (false for non-tensors). */
   needs_input_grad: boolean[] = [];
-  /** @internal */ _saved: SavedTensor[] = [];
+  /** @internal */ _saved: (SavedTensor | null)[] = [];
   /** @internal */ _nonDifferentiable = new Set<Tensor>();
   /** @internal */ _dirty = new Set<Tensor>();
   /** @internal */ _materializeGrads = true;
@@ -21,12 +21,15 @@ export class FunctionCtx {
 
   /** Keeps tensors for backward, with version checks (and saved-tensor hooks if active). */
   save_for_backward(...tensors: (Tensor | null)[]): void {
-    this._saved = tensors.map((t) => (t ? new SavedTensor(t) : null)).filter((s): s is SavedTensor => s !== null);
+    this._saved = tensors.map((t) => (t ? new SavedTensor(t) : null));
   }
 
-  /** The tensors given to `save_for_backward`; raises if they were modified in place or freed. */
+  /**
+   * The tensors given to `save_for_backward`, in the same slots (a `null` given comes back as `null`,
+   * as PyTorch's `None`); raises if they were modified in place or freed.
+   */
   get saved_tensors(): Tensor[] {
-    return this._saved.map((s, i) => s.unpack(this._nodeName, i));
+    return this._saved.map((s, i) => (s ? s.unpack(this._nodeName, i) : (null as unknown as Tensor)));
   }
 
   /** Outputs that have no gradient (e.g. indices). */
@@ -53,10 +56,13 @@ type ForwardResult<F> = F extends { forward(ctx: FunctionCtx, ...args: never[]):
 
 /** The static side every custom Function has. */
 export interface FunctionClass {
+  /** The class name (used for the default grad_fn name). */
   name: string;
   /** grad_fn name; defaults to `<ClassName>Backward` (built-in layers set PyTorch's, e.g. `ConvolutionBackward0`). */
   backward_name?: string;
+  /** Computes the outputs. */
   forward(ctx: FunctionCtx, ...args: never[]): Tensor | Tensor[];
+  /** Computes the input gradients. */
   backward(ctx: FunctionCtx, ...grads: never[]): BackwardResult;
 }
 
@@ -115,7 +121,7 @@ class CustomFunctionNode extends Node {
   }
 
   override release(): void {
-    for (const s of this.ctx._saved) s.release();
+    for (const s of this.ctx._saved) s?.release();
   }
 }
 
@@ -125,10 +131,12 @@ class CustomFunctionNode extends Node {
  * Forward runs without recording; backward gets one gradient per output and returns one per argument.
  */
 export abstract class Function {
+  /** Override: computes the outputs (runs without recording); may save tensors on `ctx`. */
   static forward(_ctx: FunctionCtx, ..._args: never[]): Tensor | Tensor[] {
     throw new Error('You must implement the forward function for custom autograd.Function.');
   }
 
+  /** Override: gets one gradient per output, returns one per forward argument (null for none). */
   static backward(_ctx: FunctionCtx, ..._grads: never[]): BackwardResult {
     throw new Error('You must implement either the backward or vjp method for your custom autograd.Function to use it with backward mode AD.');
   }
@@ -144,8 +152,13 @@ export abstract class Function {
     const isArray = Array.isArray(result);
     const outputs = (isArray ? result : [result]).map((o) => {
       if (!(o instanceof Tensor)) throw new TypeError(`${this.name}.forward must return a Tensor or an array of Tensors`);
-      // An input returned unchanged becomes a new alias, so that its own history stays intact.
-      return argList.includes(o) && !ctx._dirty.has(o) ? o.detach() : o;
+      // An input returned unchanged becomes a new alias, so that its own history stays intact. PyTorch
+      // treats it as a view created inside a custom Function: modifying it in place is an error.
+      if (!argList.includes(o) || ctx._dirty.has(o)) return o;
+      const alias = o.detach();
+      alias._customFnView = true;
+      if (ctx._nonDifferentiable.has(o)) ctx._nonDifferentiable.add(alias);
+      return alias;
     });
     for (const d of ctx._dirty) d._version.value++;
     if (record) {

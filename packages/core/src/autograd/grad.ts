@@ -3,9 +3,13 @@ import { runBackward } from './engine.ts';
 
 /** Options of `autograd.grad`, as PyTorch's keyword arguments. */
 export interface GradOptions {
+  /** Weights of each output (the vector of the vector-Jacobian product); required for non-scalar outputs. */
   grad_outputs?: Tensor | (Tensor | null)[] | null;
+  /** Keep saved tensors for another backward (defaults to create_graph). */
   retain_graph?: boolean;
+  /** Record the backward pass so the results can be differentiated again. */
   create_graph?: boolean;
+  /** Return null for inputs the outputs do not depend on, instead of raising. */
   allow_unused?: boolean;
   /** Return zeros instead of null for unused inputs (implies allow_unused). */
   materialize_grads?: boolean;
@@ -13,9 +17,13 @@ export interface GradOptions {
 
 /** Options of `autograd.backward`. */
 export interface AutogradBackwardOptions {
+  /** Gradients of each tensor (required for non-scalars). */
   grad_tensors?: Tensor | (Tensor | null)[] | null;
+  /** Keep saved tensors for another backward (defaults to create_graph). */
   retain_graph?: boolean;
+  /** Record the backward pass for higher-order gradients. */
   create_graph?: boolean;
+  /** Accumulate only into these tensors' `.grad`. */
   inputs?: Tensor | Tensor[];
 }
 

@@ -5,8 +5,11 @@ import { grad } from './grad.ts';
 
 /** Options of `gradcheck`, PyTorch's defaults. */
 export interface GradcheckOptions {
+  /** Finite-difference step (default 1e-6). */
   eps?: number;
+  /** Absolute tolerance (default 1e-5). */
   atol?: number;
+  /** Relative tolerance (default 1e-3). */
   rtol?: number;
   /** Throw on mismatch (default) or return false. */
   raise_exception?: boolean;

@@ -14,13 +14,17 @@ export type TensorHook = (grad: Tensor) => Tensor | void | null | undefined;
 
 /** An edge of the backward graph: the node that receives a gradient and which of its slots. */
 export interface Edge {
+  /** The receiving node; null where no gradient is needed. */
   node: Node | null;
+  /** Which of that node's gradient slots. */
   inputNr: number;
 }
 
 /** Shape and dtype of a tensor slot, kept so hook replacements can be validated and zeros made. */
 export interface TensorMeta {
+  /** The slot's shape. */
   shape: number[];
+  /** The slot's dtype. */
   dtype: DType;
 }
 
@@ -36,7 +40,9 @@ export abstract class Node {
   readonly sequence_nr: number = nextSequenceNr++;
   /** Free-form storage, as PyTorch's `grad_fn.metadata`. */
   readonly metadata: Record<string, unknown> = {};
+  /** Hooks added by `register_prehook`, in order. */
   readonly preHooks = new HookList<NodePreHook>();
+  /** Hooks added by `register_hook`, in order. */
   readonly postHooks = new HookList<NodePostHook>();
   /** Hooks of non-leaf tensors, keyed by which forward output of this node the tensor is. */
   readonly tensorPreHooks = new Map<number, HookList<TensorHook>>();
@@ -44,6 +50,7 @@ export abstract class Node {
   readonly retainGradHooks = new Map<number, (grad: Tensor) => void>();
 
   constructor(
+    /** Where grad_inputs go: one edge per forward input (PyTorch's `next_functions`). */
     readonly nextEdges: Edge[],
     /** Meta of the forward inputs, in edge order (for validating grad_inputs). */
     readonly inputMeta: (TensorMeta | null)[],
@@ -60,14 +67,17 @@ export abstract class Node {
   /** Frees what backward saved; called after the node ran unless `retain_graph`. */
   release(): void {}
 
+  /** `(node, slot)` pairs the node sends gradients to, one per forward input, as PyTorch. */
   get next_functions(): [Node | null, number][] {
     return this.nextEdges.map((e) => [e.node, e.inputNr]);
   }
 
+  /** Runs `fn(grad_inputs, grad_outputs)` after the node; returning an array replaces grad_inputs. */
   register_hook(fn: NodePostHook): RemovableHandle {
     return this.postHooks.add(fn);
   }
 
+  /** Runs `fn(grad_outputs)` before the node; returning an array replaces grad_outputs. */
   register_prehook(fn: NodePreHook): RemovableHandle {
     return this.preHooks.add(fn);
   }
@@ -82,6 +92,7 @@ export abstract class Node {
     return list.add(fn);
   }
 
+  /** `<MulBackward0>`, as PyTorch prints a grad_fn. */
   toString(): string {
     return `<${this.name()}>`;
   }

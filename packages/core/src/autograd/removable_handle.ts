@@ -1,9 +1,11 @@
 /** Handle returned by every `register_*` call; `remove()` unregisters the hook (idempotent). */
 export class RemovableHandle {
   private static nextId = 0;
+  /** Unique per registration. */
   readonly id = RemovableHandle.nextId++;
   constructor(private readonly onRemove: (id: number) => void) {}
 
+  /** Unregisters the hook; safe to call more than once and from inside a running hook. */
   remove(): void {
     this.onRemove(this.id);
   }

@@ -38,6 +38,7 @@ export class SavedTensor {
     }
   }
 
+  /** The saved tensor, after the freed and version checks (or through the unpack hook). */
   unpack(nodeName: string, index: number): Tensor {
     if (this.released) {
       throw new Error(
@@ -59,6 +60,7 @@ export class SavedTensor {
     return t;
   }
 
+  /** Frees the saved value; later unpacks raise the second-backward error. */
   release(): void {
     this.released = true;
     this.tensor = null;

@@ -11,6 +11,7 @@ export type TensorData = number | boolean | NestedArray | TypedArrayInput;
 
 /** `tensor()` options: PyTorch's keyword arguments, plus `shape` to view a flat typed array. */
 export interface TensorCreateOptions extends TensorOptions {
+  /** View the data with this shape (its element count must match). */
   shape?: number[];
 }
 
@@ -150,22 +151,27 @@ export function full(size: number[], value: number, opts: TensorOptions = {}): T
   return filled([size, opts], value);
 }
 
+/** Zeros with the shape (and by default dtype) of `x`. */
 export function zeros_like(x: Tensor, opts: TensorOptions = {}): Tensor {
   return zeros(x.shape, { dtype: x.dtype, ...opts });
 }
 
+/** Ones with the shape (and by default dtype) of `x`. */
 export function ones_like(x: Tensor, opts: TensorOptions = {}): Tensor {
   return ones(x.shape, { dtype: x.dtype, ...opts });
 }
 
+/** `value` everywhere, with the shape (and by default dtype) of `x`. */
 export function full_like(x: Tensor, value: number, opts: TensorOptions = {}): Tensor {
   return full(x.shape, value, { dtype: x.dtype, ...opts });
 }
 
+/** Uniform [0, 1) values shaped like `x`. */
 export function rand_like(x: Tensor, opts: TensorOptions = {}): Tensor {
   return rand(x.shape, { dtype: x.dtype, ...opts });
 }
 
+/** Standard normal values shaped like `x`. */
 export function randn_like(x: Tensor, opts: TensorOptions = {}): Tensor {
   return randn(x.shape, { dtype: x.dtype, ...opts });
 }

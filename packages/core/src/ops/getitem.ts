@@ -3,8 +3,11 @@ import { select, slice, unsqueeze } from './view.ts';
 
 /** Python's `start:stop:step`; build with `slice_()` or write `{ start, stop, step }`. */
 export interface Slice {
+  /** First index (default 0; negative counts from the end). */
   start?: number | null;
+  /** End index, exclusive (default the dim's size). */
   stop?: number | null;
+  /** Positive stride (default 1). */
   step?: number;
 }
 

@@ -62,7 +62,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
     out[o++] = xd[xb + checkedIndex(idx.data[ia]!, size, 'gather') * xs[d]!]!;
   });
   const inShape = x.shape;
-  return recordOp('GatherBackward0', [x, null], [Tensor._make(out, shape, x.dtype)], [index], ([g], [i]) => [
+  return recordOp('GatherBackward0', [x], [Tensor._make(out, shape, x.dtype)], [index], ([g], [i]) => [
     scatter_add(Tensor._zeros(inShape, g!.dtype), d, i!, g!),
   ]);
 }
@@ -89,10 +89,9 @@ export function scatter_add(x: Tensor, dim: number, index: Tensor, src: Tensor):
     const sb = pairs[p++]!;
     od[ob + checkedIndex(idx.data[ia]!, size, 'scatter_add') * os[d]!]! += srcData.data[sb]!;
   });
-  return recordOp('ScatterAddBackward0', [x, null, src], [out], [index], ([g], [i], needs) => [
+  return recordOp('ScatterAddBackward0', [x, src], [out], [index], ([g], [i], needs) => [
     needs[0] ? g! : null,
-    null,
-    needs[2] ? gather(g!, d, i!) : null,
+    needs[1] ? gather(g!, d, i!) : null,
   ]);
 }
 
@@ -115,7 +114,7 @@ export function index_select(x: Tensor, dim: number, index: Tensor): Tensor {
     });
   }
   const inShape = x.shape;
-  return recordOp('IndexSelectBackward0', [x, null], [Tensor._make(out, shape, x.dtype)], [index], ([g], [i]) => [
+  return recordOp('IndexSelectBackward0', [x], [Tensor._make(out, shape, x.dtype)], [index], ([g], [i]) => [
     index_add(Tensor._zeros(inShape, g!.dtype), d, i!, g!),
   ]);
 }
@@ -137,10 +136,9 @@ export function index_add(x: Tensor, dim: number, index: Tensor, source: Tensor)
       for (let j = 0; j < inner; j++) od[to + j]! += src[from + j]!;
     });
   }
-  return recordOp('IndexAddBackward0', [x, null, source], [out], [index], ([g], [i], needs) => [
+  return recordOp('IndexAddBackward0', [x, source], [out], [index], ([g], [i], needs) => [
     needs[0] ? g! : null,
-    null,
-    needs[2] ? index_select(g!, d, i!) : null,
+    needs[1] ? index_select(g!, d, i!) : null,
   ]);
 }
 

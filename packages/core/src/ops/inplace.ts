@@ -10,10 +10,19 @@ import { expand } from './view.ts';
 
 function checkLeaf(self: Tensor): void {
   if (!is_grad_enabled()) return;
+  if (self._customFnView && self._gradFn !== null) {
+    throw new Error(
+      `Output ${self._outputNr} of ${self._gradFn.name()} is a view and is being modified inplace. This view was ` +
+        'created inside a custom Function (or because an input was returned as-is) and the autograd logic to handle ' +
+        'view+inplace would override the custom backward associated with the custom Function, leading to incorrect ' +
+        'gradients. This behavior is forbidden. You can fix this by cloning the output of the custom Function.',
+    );
+  }
   if (self.is_leaf && self._requiresGrad) {
     throw new Error('a leaf Variable that requires grad is being used in an in-place operation.');
   }
-  if (self._base && self._base.is_leaf && self._base._requiresGrad) {
+  // Only a view that is itself part of the graph: `x[0:1].detach().zero_()` is allowed, as in PyTorch.
+  if (self._base && self.requires_grad && self._base.is_leaf && self._base._requiresGrad) {
     throw new Error('a view of a leaf Variable that requires grad is being used in an in-place operation.');
   }
 }

@@ -8,12 +8,15 @@ import { sumToShape } from './reduce_to_shape.ts';
 
 /** Options of `add`/`sub`: `alpha` scales the second operand. */
 export interface AlphaOptions {
+  /** Multiplier of the second operand (default 1). */
   alpha?: number;
 }
 
 /** Options of `clamp`: either bound may be omitted. */
 export interface ClampOptions {
+  /** Lower bound (none when omitted). */
   min?: number | null;
+  /** Upper bound (none when omitted). */
   max?: number | null;
 }
 
@@ -77,6 +80,7 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
   ]);
 }
 
+/** Elementwise −x. */
 export function neg(x: Tensor): Tensor {
   const out = mapUnary(x, (v) => -v);
   return recordOp('NegBackward0', [x], [out], [], ([g]) => [neg(g!)]);
@@ -93,8 +97,10 @@ export function pow(x: TensorLike, exponent: TensorLike): Tensor {
   }
   const [b, e, dtype] = binaryOperands(x, exponent);
   const out = mapBinary(b, e, Math.pow, dtype);
-  return recordOp('PowBackward1', [b, e], [out], [b, e, out], ([g], [sb, se, so], needs) => [
-    needs[0] ? sumToShape(mul(g!, mul(se!, pow(sb!, sub(se!, 1)))), b.shape) : null,
+  // PowBackward2 is PyTorch's node for a scalar base.
+  return recordOp(x instanceof Tensor ? 'PowBackward1' : 'PowBackward2', [b, e], [out], [b, e, out], ([g], [sb, se, so], needs) => [
+    // d/db b^e = e·b^(e-1), defined as 0 where e == 0 (so 0^0 gives 0, not 0·inf).
+    needs[0] ? sumToShape(where(eq(se!, 0), 0, mul(g!, mul(se!, pow(sb!, sub(se!, 1))))), b.shape) : null,
     // d/de b^e = b^e·log b, defined as 0 where b == 0 and e >= 0 (PyTorch's masking).
     needs[1]
       ? sumToShape(mul(g!, where(logical_and(eq(sb!, 0), ge(se!, 0)), 0, mul(so!, log(sb!)))), e.shape)
@@ -102,21 +108,25 @@ export function pow(x: TensorLike, exponent: TensorLike): Tensor {
   ]);
 }
 
+/** Elementwise e^x. */
 export function exp(x: Tensor): Tensor {
   const out = mapUnary(x, Math.exp, floatResult(x));
   return recordOp('ExpBackward0', [x], [out], [out], ([g], [y]) => [mul(g!, y!)]);
 }
 
+/** Natural logarithm. */
 export function log(x: Tensor): Tensor {
   const out = mapUnary(x, Math.log, floatResult(x));
   return recordOp('LogBackward0', [x], [out], [x], ([g], [sx]) => [div(g!, sx!)]);
 }
 
+/** Square root (gradient inf at 0, as PyTorch). */
 export function sqrt(x: Tensor): Tensor {
   const out = mapUnary(x, Math.sqrt, floatResult(x));
   return recordOp('SqrtBackward0', [x], [out], [out], ([g], [y]) => [div(g!, mul(y!, 2))]);
 }
 
+/** Absolute value (gradient 0 at 0, as PyTorch). */
 export function abs(x: Tensor): Tensor {
   const out = mapUnary(x, Math.abs);
   return recordOp('AbsBackward0', [x], [out], [x], ([g], [sx]) => [mul(g!, sign(sx!))]);
@@ -150,6 +160,7 @@ export function clamp(x: Tensor, opts: ClampOptions): Tensor {
 
 export { clamp as clip };
 
+/** max(0, x) (gradient 0 at 0, as PyTorch). */
 export function relu(x: Tensor): Tensor {
   const out = mapUnary(x, (v) => (v > 0 ? v : Number.isNaN(v) ? v : 0));
   return recordOp('ReluBackward0', [x], [out], [out], ([g], [y]) => [threshold_backward(g!, y!, 0)]);
@@ -160,11 +171,13 @@ export function threshold_backward(grad: Tensor, input: Tensor, threshold: numbe
   return where(gt(input, threshold), grad, 0);
 }
 
+/** Logistic sigmoid 1 / (1 + e^−x). */
 export function sigmoid(x: Tensor): Tensor {
   const out = mapUnary(x, (v) => 1 / (1 + Math.exp(-v)), floatResult(x));
   return recordOp('SigmoidBackward0', [x], [out], [out], ([g], [y]) => [mul(g!, mul(y!, sub(1, y!)))]);
 }
 
+/** Hyperbolic tangent. */
 export function tanh(x: Tensor): Tensor {
   const out = mapUnary(x, Math.tanh, floatResult(x));
   return recordOp('TanhBackward0', [x], [out], [out], ([g], [y]) => [mul(g!, sub(1, mul(y!, y!)))]);
@@ -208,10 +221,9 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const yd = broadcastData(y, shape);
   const out = allocStorage(dtype, c.length);
   for (let i = 0; i < out.length; i++) out[i] = c[i] ? xd[i]! : yd[i]!;
-  return recordOp('WhereBackward0', [null, x, y], [Tensor._make(out, shape, dtype)], [condition], ([g], [sc], needs) => [
-    null,
-    needs[1] ? sumToShape(where(sc!, g!, 0), x.shape) : null,
-    needs[2] ? sumToShape(where(sc!, 0, g!), y.shape) : null,
+  return recordOp('WhereBackward0', [x, y], [Tensor._make(out, shape, dtype)], [condition], ([g], [sc], needs) => [
+    needs[0] ? sumToShape(where(sc!, g!, 0), x.shape) : null,
+    needs[1] ? sumToShape(where(sc!, 0, g!), y.shape) : null,
   ]);
 }
 

@@ -10,6 +10,7 @@ import { scatter_add } from './indexing.ts';
 
 /** Options of reductions over dimensions. */
 export interface ReduceOptions {
+  /** Keep reduced dims with size 1 (default false). */
   keepdim?: boolean;
 }
 
@@ -28,7 +29,8 @@ interface Plan {
 
 function plan(x: Tensor, dim: Dims, keepdim: boolean): Plan {
   const nd = x.dim();
-  const dims = normalizeDims(dim, nd).sort((a, b) => a - b);
+  // A 0-d tensor accepts dim 0/-1 (as PyTorch) but has no dim to reduce.
+  const dims = normalizeDims(dim, nd).filter((d) => d < nd).sort((a, b) => a - b);
   const kept = x.shape.map((s, i) => (dims.includes(i) ? 1 : s));
   const outShape = keepdim ? kept : x.shape.filter((_, i) => !dims.includes(i));
   const rest = Array.from({ length: nd }, (_, i) => i).filter((i) => !dims.includes(i));
@@ -147,7 +149,12 @@ function argRange(d: Storage, s: number, n: number, better: (a: number, b: numbe
 }
 
 /** Values and indices of a reduction along one dim; also indexable as `[values, indices]`. */
-export type ValuesIndices = [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+export type ValuesIndices = [Tensor, Tensor] & {
+  /** The max/min values (differentiable). */
+  values: Tensor;
+  /** Their int64 positions along the dim (first one on ties). */
+  indices: Tensor;
+};
 
 function argReduce(x: Tensor, dim: number | undefined, keepdim: boolean, better: (a: number, b: number) => boolean): Tensor {
   if (dim === undefined) {
