@@ -1,0 +1,94 @@
+import * as torch from '@gradlens/core';
+import type { Tensor } from '@gradlens/core';
+import { f32, kernels, make } from './_util.ts';
+
+type FunctionCtx = torch.autograd.FunctionCtx;
+
+/** `weight.t()` as its own node, `TBackward0`, as in PyTorch's `F.linear` graph. */
+export class TFunction extends torch.autograd.Function {
+  static backward_name = 'TBackward0';
+  static override forward(_ctx: FunctionCtx, w: Tensor): Tensor {
+    return w.t();
+  }
+  static override backward(_ctx: FunctionCtx, g: Tensor): Tensor {
+    return g.t();
+  }
+}
+
+/**
+ * `addmm(bias, x, wT)` = x·wT + bias with x [N, K], wT [K, OUT] (a transposed view of the [OUT, K]
+ * weight, so the kernel reads the weight without a copy). grad_fn `AddmmBackward0`, or
+ * `MmBackward0` without bias: grad_inputs are (bias, input, weight.t()) as in PyTorch.
+ */
+export class AddmmFunction extends torch.autograd.Function {
+  static backward_name = 'AddmmBackward0';
+
+  static override forward(ctx: FunctionCtx, bias: Tensor, x: Tensor, wT: Tensor): Tensor {
+    return linearForward(ctx, x, wT, bias);
+  }
+
+  static override backward(ctx: FunctionCtx, g: Tensor): (Tensor | null)[] {
+    const [gx, gwT, gb] = linearBackward(ctx, g, ctx.needs_input_grad[1]!, ctx.needs_input_grad[2]!, ctx.needs_input_grad[0]!);
+    return [gb, gx, gwT];
+  }
+}
+
+export class MmFunction extends torch.autograd.Function {
+  static backward_name = 'MmBackward0';
+
+  static override forward(ctx: FunctionCtx, x: Tensor, wT: Tensor): Tensor {
+    return linearForward(ctx, x, wT, null);
+  }
+
+  static override backward(ctx: FunctionCtx, g: Tensor): (Tensor | null)[] {
+    const [gx, gwT] = linearBackward(ctx, g, ctx.needs_input_grad[0]!, ctx.needs_input_grad[1]!, false);
+    return [gx, gwT];
+  }
+}
+
+function linearForward(ctx: FunctionCtx, x: Tensor, wT: Tensor, bias: Tensor | null): Tensor {
+  const [N, K] = x.shape as [number, number];
+  const OUT = wT.shape[1]!;
+  const p = { N, K, OUT };
+  ctx.p = p;
+  ctx.save_for_backward(x, wT);
+  const out = new Float32Array(N * OUT);
+  kernels().linearForward(p, f32(x, 'linear'), f32(wT.t(), 'linear'), bias ? f32(bias, 'linear') : null, out);
+  return make(out, [N, OUT]);
+}
+
+function linearBackward(ctx: FunctionCtx, g: Tensor, nx: boolean, nw: boolean, nb: boolean): [Tensor | null, Tensor | null, Tensor | null] {
+  const p = ctx.p as { N: number; K: number; OUT: number };
+  const [x, wT] = ctx.saved_tensors as [Tensor, Tensor];
+  const go = f32(g, 'linear backward');
+  let gx: Tensor | null = null;
+  let gwT: Tensor | null = null;
+  let gb: Tensor | null = null;
+  if (nx) {
+    const d = new Float32Array(p.N * p.K);
+    kernels().linearBackwardInput(p, go, f32(wT.t(), 'linear'), d);
+    gx = make(d, [p.N, p.K]);
+  }
+  if (nw || nb) {
+    const dw = nw ? new Float32Array(p.OUT * p.K) : null;
+    const db = nb ? new Float32Array(p.OUT) : null;
+    kernels().linearBackwardWeight(p, f32(x, 'linear'), go, dw, db);
+    if (dw) gwT = make(dw, [p.OUT, p.K]).t();
+    if (db) gb = make(db, [p.OUT]);
+  }
+  return [gx, gwT, gb];
+}
+
+/** `F.linear(input, weight, bias)`: y = x·Wᵀ + b over the last dim of `input` (any leading dims). */
+export function linear(input: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+  if (weight.dim() !== 2) throw new Error(`linear: weight must be 2-D, got [${weight.shape.join(', ')}]`);
+  const [OUT, K] = weight.shape as [number, number];
+  const inShape = input.shape;
+  if (inShape.length === 0 || inShape[inShape.length - 1] !== K) {
+    throw new Error(`mat1 and mat2 shapes cannot be multiplied (${inShape.length >= 2 ? inShape.slice(0, -1).reduce((a, b) => a * b, 1) : 1}x${inShape[inShape.length - 1] ?? 1} and ${K}x${OUT})`);
+  }
+  const x2 = inShape.length === 2 ? input : input.reshape(-1, K);
+  const wT = TFunction.apply(weight);
+  const y = bias ? AddmmFunction.apply(bias, x2, wT) : MmFunction.apply(x2, wT);
+  return inShape.length === 2 ? y : y.view([...inShape.slice(0, -1), OUT]);
+}

@@ -1,0 +1,139 @@
+import * as torch from '@gradlens/core';
+import { Tensor } from '@gradlens/core';
+import { makePool2dParams, type AdaptivePool2dParams, type AvgPool2dOptions, type Pool2dParams } from '../kernels/types.ts';
+import { checkDim, f32, kernels, make, pair } from './_util.ts';
+
+type FunctionCtx = torch.autograd.FunctionCtx;
+type IntOrPair = number | [number, number];
+
+export interface MaxPool2dFnOptions {
+  /** Defaults to kernel_size. */
+  stride?: IntOrPair | null;
+  padding?: IntOrPair;
+  dilation?: IntOrPair;
+  ceil_mode?: boolean;
+}
+
+export interface AvgPool2dFnOptions {
+  stride?: IntOrPair | null;
+  padding?: IntOrPair;
+  ceil_mode?: boolean;
+  count_include_pad?: boolean;
+  divisor_override?: number | null;
+}
+
+function batched(x: Tensor, what: string): [Tensor, boolean] {
+  checkDim(x, [3, 4], what);
+  return x.dim() === 3 ? [x.unsqueeze(0), true] : [x, false];
+}
+
+function poolParams(x: Tensor, kernel: IntOrPair, o: { stride?: IntOrPair | null; padding?: IntOrPair; dilation?: IntOrPair; ceil_mode?: boolean }): Pool2dParams {
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const [KH, KW] = pair(kernel, 'kernel_size');
+  const [sH, sW] = o.stride === undefined || o.stride === null ? [KH, KW] : pair(o.stride, 'stride');
+  const [pH, pW] = pair(o.padding ?? 0, 'padding');
+  const [dH, dW] = pair(o.dilation ?? 1, 'dilation');
+  return makePool2dParams({ N, C, H, W, KH, KW, strideH: sH, strideW: sW, padH: pH, padW: pW, dilationH: dH, dilationW: dW, ceilMode: o.ceil_mode ?? false });
+}
+
+/** Max pooling with indices; grad_fn `MaxPool2DWithIndicesBackward0`. Returns [values, indices]. */
+export class MaxPool2dFunction extends torch.autograd.Function {
+  static backward_name = 'MaxPool2DWithIndicesBackward0';
+
+  static override forward(ctx: FunctionCtx, x: Tensor, p: Pool2dParams): Tensor[] {
+    const n = p.N * p.C * p.OH * p.OW;
+    const out = new Float32Array(n);
+    const argmax = new Int32Array(n);
+    kernels().maxPool2dForward(p, f32(x, 'max_pool2d'), out, argmax);
+    ctx.p = p;
+    ctx.argmax = argmax;
+    const shape = [p.N, p.C, p.OH, p.OW];
+    const idx = Tensor._make(Float64Array.from(argmax), shape, 'int64');
+    ctx.mark_non_differentiable(idx);
+    return [make(out, shape), idx];
+  }
+
+  static override backward(ctx: FunctionCtx, g: Tensor): (Tensor | null)[] {
+    const p = ctx.p as Pool2dParams;
+    const gx = new Float32Array(p.N * p.C * p.H * p.W);
+    kernels().maxPool2dBackward(p, f32(g, 'max_pool2d backward'), ctx.argmax as Int32Array, gx);
+    return [make(gx, [p.N, p.C, p.H, p.W]), null];
+  }
+}
+
+/** `F.max_pool2d_with_indices`: values and flat indices (ih·W + iw within each plane). */
+export function max_pool2d_with_indices(input: Tensor, kernel_size: IntOrPair, opts: MaxPool2dFnOptions = {}): [Tensor, Tensor] {
+  const [x, unb] = batched(input, 'max_pool2d');
+  const [v, i] = MaxPool2dFunction.apply(x, poolParams(x, kernel_size, opts)) as [Tensor, Tensor];
+  return unb ? [v.squeeze(0), i.squeeze(0)] : [v, i];
+}
+
+/** `F.max_pool2d(input, kernel_size, {stride, padding, dilation, ceil_mode})`. */
+export function max_pool2d(input: Tensor, kernel_size: IntOrPair, opts: MaxPool2dFnOptions = {}): Tensor {
+  return max_pool2d_with_indices(input, kernel_size, opts)[0];
+}
+
+/** Average pooling; grad_fn `AvgPool2DBackward0`. */
+export class AvgPool2dFunction extends torch.autograd.Function {
+  static backward_name = 'AvgPool2DBackward0';
+
+  static override forward(ctx: FunctionCtx, x: Tensor, p: Pool2dParams, o: AvgPool2dOptions): Tensor {
+    const out = new Float32Array(p.N * p.C * p.OH * p.OW);
+    kernels().avgPool2dForward(p, o, f32(x, 'avg_pool2d'), out);
+    ctx.p = p;
+    ctx.o = o;
+    return make(out, [p.N, p.C, p.OH, p.OW]);
+  }
+
+  static override backward(ctx: FunctionCtx, g: Tensor): (Tensor | null)[] {
+    const p = ctx.p as Pool2dParams;
+    const gx = new Float32Array(p.N * p.C * p.H * p.W);
+    kernels().avgPool2dBackward(p, ctx.o as AvgPool2dOptions, f32(g, 'avg_pool2d backward'), gx);
+    return [make(gx, [p.N, p.C, p.H, p.W]), null, null];
+  }
+}
+
+/** `F.avg_pool2d(input, kernel_size, {stride, padding, ceil_mode, count_include_pad, divisor_override})`. */
+export function avg_pool2d(input: Tensor, kernel_size: IntOrPair, opts: AvgPool2dFnOptions = {}): Tensor {
+  const [x, unb] = batched(input, 'avg_pool2d');
+  const p = poolParams(x, kernel_size, opts);
+  const o: AvgPool2dOptions = { countIncludePad: opts.count_include_pad ?? true, divisorOverride: opts.divisor_override ?? null };
+  if (o.divisorOverride !== null && o.divisorOverride <= 0) throw new Error('divisor must be not zero');
+  const y = AvgPool2dFunction.apply(x, p, o);
+  return unb ? y.squeeze(0) : y;
+}
+
+/** Adaptive average pooling; grad_fn `AdaptiveAvgPool2DBackward0`. */
+export class AdaptiveAvgPool2dFunction extends torch.autograd.Function {
+  static backward_name = 'AdaptiveAvgPool2DBackward0';
+
+  static override forward(ctx: FunctionCtx, x: Tensor, p: AdaptivePool2dParams): Tensor {
+    const out = new Float32Array(p.N * p.C * p.OH * p.OW);
+    kernels().adaptiveAvgPool2dForward(p, f32(x, 'adaptive_avg_pool2d'), out);
+    ctx.p = p;
+    return make(out, [p.N, p.C, p.OH, p.OW]);
+  }
+
+  static override backward(ctx: FunctionCtx, g: Tensor): (Tensor | null)[] {
+    const p = ctx.p as AdaptivePool2dParams;
+    const gx = new Float32Array(p.N * p.C * p.H * p.W);
+    kernels().adaptiveAvgPool2dBackward(p, f32(g, 'adaptive_avg_pool2d backward'), gx);
+    return [make(gx, [p.N, p.C, p.H, p.W]), null];
+  }
+}
+
+/**
+ * `F.adaptive_avg_pool2d(input, output_size)`; `null` in output_size keeps that input size. An
+ * output of 1×1 is a mean over H, W (grad_fn `MeanBackward1`), as in PyTorch.
+ */
+export function adaptive_avg_pool2d(input: Tensor, output_size: number | [number | null, number | null]): Tensor {
+  const [x, unb] = batched(input, 'adaptive_avg_pool2d');
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const [oh, ow] = typeof output_size === 'number' ? [output_size, output_size] : output_size;
+  const OH = oh ?? H;
+  const OW = ow ?? W;
+  let y: Tensor;
+  if (OH === 1 && OW === 1) y = x.mean([-1, -2], { keepdim: true });
+  else y = AdaptiveAvgPool2dFunction.apply(x, { N, C, H, W, OH, OW });
+  return unb ? y.squeeze(0) : y;
+}
