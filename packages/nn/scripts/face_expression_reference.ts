@@ -33,7 +33,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const nnRoot = resolve(here, '..');
 const faceApiRoot = join(nnRoot, 'node_modules/@vladmandic/face-api');
 const manifestPath = join(faceApiRoot, 'model/face_expression_model-weights_manifest.json');
-const imagePath = resolve(nnRoot, '../../../shared/data/AF01HAHR.png');
+const imagePath = resolve(nnRoot, '../../examples/AF01HAHR.png');
 const outDir = join(nnRoot, 'test/fixtures/face_expression');
 const CHECK = process.argv.includes('--check');
 

@@ -18,7 +18,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const nnRoot = join(here, '../..');
 const manifestPath = join(nnRoot, 'node_modules/@vladmandic/face-api/model/face_expression_model-weights_manifest.json');
 const fixtures = join(nnRoot, 'test/fixtures/face_expression');
-const imagePath = join(nnRoot, '../../../shared/data/AF01HAHR.png');
+const imagePath = join(nnRoot, '../../examples/AF01HAHR.png');
 
 interface CaseRef { logits: number[]; probabilities: number[]; top: { index: number; label: string }; input_file: string }
 const ref = JSON.parse(readFileSync(join(fixtures, 'reference.json'), 'utf8')) as {

@@ -1,0 +1,62 @@
+/**
+ * The two explainers. Guided backprop is the very class of
+ * `examples/guided_backprop.ts` (the seed notebook's `GuidedBackprop`, ported
+ * line for line); vanilla backprop is the pytorch-cnn-visualizations
+ * `VanillaBackprop` in the same spirit: the plain gradient of the target
+ * class score w.r.t. the (normalized) input image, read from `input.grad`.
+ */
+import * as torch from '@gradlens/core';
+import type { Tensor } from '@gradlens/core';
+
+import { GuidedBackprop } from '../../../examples/guided_backprop.ts';
+
+export { GuidedBackprop };
+
+/** A scijs ndarray as core hands it out (`tensor.numpy()`). */
+export type NdArray = ReturnType<Tensor['numpy']>;
+
+/** A callable gradlens module, as far as the explainers need it. */
+export interface ExplainableModel {
+  (x: Tensor): Tensor;
+  eval(): unknown;
+  zero_grad(): void;
+}
+
+/** What both explainers offer: C×H×W gradient of class `target_class` w.r.t. the input. */
+export interface Explainer {
+  generate_gradients(input_image: Tensor, target_class: number): NdArray;
+}
+
+/**
+ * Produces gradients generated with vanilla back propagation from the image
+ * (no ReLU hooks). Reads the gradient from the input leaf instead of a hook on
+ * the first layer, so it is the exact input gradient for any architecture.
+ */
+export class VanillaBackprop implements Explainer {
+  model: ExplainableModel;
+  gradients: Tensor | null = null;
+
+  constructor(model: ExplainableModel) {
+    this.model = model;
+    // Put model in evaluation mode
+    this.model.eval();
+  }
+
+  generate_gradients(input_image: Tensor, target_class: number): NdArray {
+    // A fresh leaf, so gradients from earlier calls never accumulate into this one
+    const input = input_image.detach().requires_grad_(true);
+    // Forward
+    const model_output = this.model(input);
+    // Zero grads
+    this.model.zero_grad();
+    // Target for backprop
+    const one_hot_output = torch.zeros([1, model_output.size(-1)]);
+    torch.setitem(one_hot_output, [0, target_class], 1);
+    // Backward pass
+    model_output.backward(one_hot_output);
+    this.gradients = input.grad;
+    if (this.gradients === null) throw new Error('VanillaBackprop: the input received no gradient');
+    // [0] to get rid of the first channel (1,3,H,W)
+    return this.gradients.data.numpy().pick(0);
+  }
+}
