@@ -1,6 +1,6 @@
 import ndarray, { type NdArray } from 'ndarray';
 import { allocStorage, dtypeOfStorage, type DType, type Storage } from '../dtype.ts';
-import { randomNormal, randomUniform } from '../random.ts';
+import { fillNormal, fillUniform } from '../random.ts';
 import { numelOf } from '../shape.ts';
 import { Tensor, type NestedArray, type TensorOptions } from '../tensor.ts';
 
@@ -111,13 +111,16 @@ function parseSize(args: readonly unknown[]): [number[], TensorOptions] {
   return [[...shape], opts];
 }
 
-function filled(args: readonly unknown[], value: number | (() => number)): Tensor {
+function filled(args: readonly unknown[], value: number | ((out: Float32Array | Float64Array) => void)): Tensor {
   const [shape, opts] = parseSize(args);
   const dtype = opts.dtype ?? 'float32';
   const storage = allocStorage(dtype, numelOf(shape));
   if (typeof value === 'number') {
     if (value !== 0) storage.fill(value);
-  } else for (let i = 0; i < storage.length; i++) storage[i] = value();
+  } else {
+    if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`random fill is only implemented for floating point tensors, got ${dtype}`);
+    value(storage as Float32Array | Float64Array);
+  }
   return finish(Tensor._make(storage, shape, dtype), opts);
 }
 
@@ -138,12 +141,12 @@ export function empty(...args: SizeArgs): Tensor {
 
 /** Uniform [0, 1) values from the seeded generator (`manual_seed`). */
 export function rand(...args: SizeArgs): Tensor {
-  return filled(args, randomUniform);
+  return filled(args, (out) => fillUniform(out, 0, 1));
 }
 
 /** Standard normal values from the seeded generator (`manual_seed`). */
 export function randn(...args: SizeArgs): Tensor {
-  return filled(args, randomNormal);
+  return filled(args, (out) => fillNormal(out, 0, 1));
 }
 
 /** A tensor of `size` filled with `value`. */

@@ -1,7 +1,7 @@
 import ndarray from 'ndarray';
 import { allocStorage } from '../dtype.ts';
 import { is_grad_enabled, no_grad } from '../grad_mode.ts';
-import { randomNormal, randomUniform } from '../random.ts';
+import { fillNormal, fillUniform } from '../random.ts';
 import { Tensor } from '../tensor.ts';
 import { asTensor, mapInPlace, writeStrided, type TensorLike } from './elementwise.ts';
 import { index, type IndexItem } from './getitem.ts';
@@ -135,19 +135,24 @@ export function setitem(self: Tensor, items: IndexItem | IndexItem[], value: Ten
 
 /** Fills with U(from, to) values from the seeded generator. */
 export function uniform_(self: Tensor, from = 0, to = 1): Tensor {
-  return fillRandom(self, () => from + (to - from) * randomUniform());
+  return fillRandom(self, (out) => fillUniform(out, from, to));
 }
 
 /** Fills with N(mean, std²) values from the seeded generator. */
 export function normal_(self: Tensor, mean = 0, std = 1): Tensor {
-  return fillRandom(self, () => mean + std * randomNormal());
+  return fillRandom(self, (out) => fillNormal(out, mean, std));
 }
 
-function fillRandom(self: Tensor, draw: () => number): Tensor {
+function fillRandom(self: Tensor, fill: (out: Float32Array | Float64Array) => void): Tensor {
   checkLeaf(self);
-  const values = allocStorage(self.dtype, self.numel());
-  for (let i = 0; i < values.length; i++) values[i] = draw();
-  writeStrided(self, values);
+  if (!self.is_floating_point()) throw new Error(`random fill is only implemented for floating point tensors, got ${self.dtype}`);
+  if (self.is_contiguous()) {
+    fill(self._contiguousData() as Float32Array | Float64Array);
+  } else {
+    const values = allocStorage(self.dtype, self.numel()) as Float32Array | Float64Array;
+    fill(values);
+    writeStrided(self, values);
+  }
   self._version.value++;
   return self;
 }
