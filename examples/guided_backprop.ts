@@ -1,0 +1,278 @@
+/**
+ * # Guided Backpropagation Saliency Map
+ *
+ * The seed notebook (shared/seed/guided_backprop_saliency.md) ported line for line; read it next
+ * to examples/guided_backprop.py (the same code in Python, runnable with PyTorch).
+ *
+ * ```sh
+ * /usr/bin/python3 packages/nn/scripts/export_torchvision.py --model resnet50 --num-classes 7 \
+ *     --seed 0 --out /tmp/resnet50_7.safetensors
+ * node --import tsx examples/guided_backprop.ts --weights /tmp/resnet50_7.safetensors \
+ *     packages/viz/test/fixtures/AF01HAHR.png [--target 0] [--compare /tmp/ref.safetensors]
+ * ```
+ *
+ * Images go to `results/` (`<image>_Guided_BP_color.png`, `_Guided_BP_gray`, `_pos_sal`, `_neg_sal`).
+ * Extra flags: `--model` (resnet50), `--num-classes` (7), `--repeat N` times N more
+ * generate_gradients calls (forward + backward), `--compare FILE` prints the max difference from
+ * the input/logits/guided tensors saved by `guided_backprop.py --save-grads FILE`, and
+ * `--save-grads FILE` saves this run's input/logits/guided tensors the same way.
+ *
+ * Importing this file gives the `GuidedBackprop` class only; the driver runs when it is the
+ * entry point.
+ */
+
+// #### 1. Initial Set-Up
+//
+// Imports: the Python notebook's torch / torchvision.models / torch.nn.ReLU, and the
+// pytorch-cnn-visualizations helpers (misc_functions.py) from @gradlens/viz.
+// (Relative paths: examples/ is not a workspace package.)
+
+import { basename, extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import * as torch from '../packages/core/src/index.ts';
+import type { Tensor } from '../packages/core/src/index.ts';
+/** scijs ndarray, the numpy array analogue (`tensor.numpy()`). */
+type NdArray = ReturnType<Tensor['numpy']>;
+import * as nn from '../packages/nn/src/index.ts';
+import { models } from '../packages/nn/src/index.ts';
+import { ReLU } from '../packages/nn/src/index.ts';
+import type { Grads } from '../packages/nn/src/index.ts';
+import {
+  convert_to_grayscale, get_positive_negative_saliency, preprocess_image, read_image, save_gradient_images,
+} from '../packages/viz/src/index.ts';
+import type { Image } from '../packages/viz/src/index.ts';
+
+/** A model the class can explain: any callable `nn.Module` (typed loosely so callers with their own module types can pass theirs). */
+export interface GuidedBackpropModel {
+  (input: Tensor): Tensor;
+  eval(): unknown;
+  zero_grad(): void;
+}
+
+// #### 2. Write the GuidedBackprop class.
+//
+// The code below is a class called GuidedBackProp which produces gradients generated with
+// guided back propagation from the given image.
+
+export class GuidedBackprop {
+  /**
+   * Produces gradients generated with guided back propagation from the given image
+   */
+  model: nn.Module;
+  gradients: Tensor | null;
+  forward_relu_outputs: Tensor[];
+
+  constructor(model: GuidedBackpropModel) {
+    this.model = model as unknown as nn.Module;
+    this.gradients = null;
+    this.forward_relu_outputs = [];
+
+    // Put model in evaluation mode
+    this.model.eval();
+    this.update_relus();
+    this.hook_layers();
+  }
+
+  hook_layers(): void {
+    const hook_function = (module: nn.Module, grad_in: Grads, grad_out: Grads): void => {
+      this.gradients = grad_in[0]!;
+    };
+    // Register hook to the first layer
+    const first_layer = this.model.children()[0]!;
+    first_layer.register_backward_hook(hook_function);
+  }
+
+  update_relus(): void {
+    /**
+     * Updates relu activation functions so that it only returns positive gradients
+     */
+    const relu_hook_function = (module: nn.Module, grad_in: Grads, grad_out: Grads): Grads | undefined => {
+      /**
+       * If there is a negative gradient, changes it to zero
+       */
+      if (module instanceof ReLU) {
+        return [torch.clamp(grad_in[0]!, { min: 0.0 })];
+      }
+      return undefined;
+    };
+
+    // Loop through layers, hook up ReLUs with relu_hook_function
+    for (const module of this.model.modules()) {
+      if (module instanceof ReLU) {
+        module.register_backward_hook(relu_hook_function);
+      }
+    }
+  }
+
+  generate_gradients(input_image: Tensor, target_class: number): NdArray {
+    // Forward pass
+    const model_output = this.model(input_image);
+
+    // Zero gradients
+    this.model.zero_grad();
+
+    // Target for backprop
+    const one_hot_output = torch.FloatTensor(1, model_output.size(-1)).zero_();
+    torch.setitem(one_hot_output, [0, target_class], 1); // one_hot_output[0][target_class] = 1
+
+    // Backward pass
+    model_output.backward(one_hot_output);
+
+    // Convert Pytorch variable to numpy array
+    // [0] to get rid of the first channel (1,3,224,224)
+    const gradients_as_arr = this.gradients!.data.numpy().pick(0);
+    return gradients_as_arr;
+  }
+}
+
+// ---- get_params (pytorch-cnn-visualizations' get_example_params, taking the model) ----------
+
+type ExampleList = [img_path: string, target_class: number][];
+
+function get_params(
+  example_index: number,
+  model: nn.Module,
+  example_list: ExampleList,
+): [Image, Tensor, number, string, nn.Module] {
+  const img_path = example_list[example_index]![0];
+  const target_class = example_list[example_index]![1];
+  const file_name_to_export = basename(img_path, extname(img_path));
+  // Read image
+  const original_image = read_image(img_path);
+  // Process image
+  const prep_img = preprocess_image(original_image);
+  const pretrained_model = model;
+  return [original_image, prep_img, target_class, file_name_to_export, pretrained_model];
+}
+
+// ---- the driver ----------------------------------------------------------------------------
+
+type TorchvisionName = 'alexnet' | 'vgg16' | 'resnet18' | 'resnet50';
+
+function load_model(name: TorchvisionName, num_classes: number, weights: string): nn.Module {
+  const model = models[name]({ num_classes }) as nn.Module;
+  model.load_state_dict(nn.load_safetensors(weights));
+  return model;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): [diff: number, scale: number] {
+  if (a.length !== b.length) throw new Error(`size mismatch: ${a.length} vs ${b.length}`);
+  let d = 0;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+    m = Math.max(m, Math.abs(b[i]!));
+  }
+  return [d, m];
+}
+
+function flatOf(x: Tensor | NdArray): Float32Array {
+  if (x instanceof torch.Tensor) return Float32Array.from(x.detach()._contiguousData());
+  return Float32Array.from(torch.from_numpy(x).contiguous()._contiguousData());
+}
+
+function main(): void {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      weights: { type: 'string' },
+      model: { type: 'string', default: 'resnet50' },
+      'num-classes': { type: 'string', default: '7' },
+      target: { type: 'string', default: '0' },
+      repeat: { type: 'string', default: '0' },
+      compare: { type: 'string' },
+      'save-grads': { type: 'string' },
+      'no-images': { type: 'boolean', default: false },
+    },
+  });
+  if (!values.weights || positionals.length !== 1) {
+    console.error('usage: node --import tsx examples/guided_backprop.ts --weights FILE.safetensors [--model resnet50] [--num-classes 7] [--target 0] [--repeat N] [--compare REF.safetensors] [--save-grads OUT.safetensors] [--no-images] IMAGE');
+    process.exit(2);
+  }
+  const t_load = performance.now();
+  const model = load_model(values.model as TorchvisionName, Number(values['num-classes']), values.weights);
+  console.log(`loaded ${values.model} from ${values.weights} in ${(performance.now() - t_load).toFixed(0)} ms`);
+
+  // #### 3. Perform Guided Backpropagation on the model.
+
+  // Guided backprop
+  const target_example = 0;
+  const [original_image, prep_img, target_class, file_name_to_export, pretrained_model] =
+    get_params(target_example, model, [[positionals[0]!, Number(values.target)]]);
+  void original_image;
+  void pretrained_model;
+
+  const GBP = new GuidedBackprop(model);
+
+  // Get gradients
+  // Retrieve output from the image
+  const output = model(prep_img); // the notebook's `image` is the prep_img of an earlier cell
+
+  // # Do backpropagation to get the derivative of the output based on the image
+  const t0 = performance.now();
+  const guided_grads = GBP.generate_gradients(prep_img, target_class);
+  const first_ms = performance.now() - t0;
+
+  if (!values['no-images']) {
+    // Save colored gradients
+    save_gradient_images(guided_grads, file_name_to_export + '_Guided_BP_color');
+
+    // Convert to grayscale
+    const grayscale_guided_grads = convert_to_grayscale(guided_grads);
+
+    // Save grayscale gradients
+    save_gradient_images(grayscale_guided_grads, file_name_to_export + '_Guided_BP_gray');
+
+    // Positive and negative saliency maps
+    const [pos_sal, neg_sal] = get_positive_negative_saliency(guided_grads);
+    save_gradient_images(pos_sal, file_name_to_export + '_pos_sal');
+    save_gradient_images(neg_sal, file_name_to_export + '_neg_sal');
+  }
+
+  console.log('Guided backprop completed');
+  const logits = Array.from(flatOf(output));
+  console.log('logits', logits.map((v) => +v.toFixed(5)), 'max|grad|', flatOf(guided_grads).reduce((m, v) => Math.max(m, Math.abs(v)), 0));
+  console.log(`generate_gradients (forward+backward), first call: ${first_ms.toFixed(0)} ms`);
+
+  if (values['save-grads']) {
+    nn.save_safetensors(
+      { input: prep_img.detach(), logits: output.detach(), guided: torch.from_numpy(guided_grads).contiguous() },
+      values['save-grads'],
+    );
+  }
+
+  const repeat = Number(values.repeat);
+  if (repeat > 0) {
+    const times: number[] = [];
+    for (let i = 0; i < repeat; i++) {
+      const t = performance.now();
+      GBP.generate_gradients(prep_img, target_class);
+      times.push(performance.now() - t);
+    }
+    times.sort((a, b) => a - b);
+    console.log(`generate_gradients x${repeat}: min ${times[0]!.toFixed(0)} ms, median ${times[Math.floor(repeat / 2)]!.toFixed(0)} ms`);
+  }
+
+  if (values.compare) {
+    const ref = nn.load_safetensors(values.compare);
+    const [di, si] = maxAbsDiff(flatOf(prep_img), flatOf(ref.input!));
+    console.log(`input (preprocess_image) vs PyTorch: max|diff| ${di.toExponential(3)} (max|x| ${si.toFixed(3)})`);
+    const [dl, sl] = maxAbsDiff(flatOf(output), flatOf(ref.logits!));
+    console.log(`logits vs PyTorch: max|diff| ${dl.toExponential(3)}, relative to max|logit| ${(dl / sl).toExponential(3)}`);
+    const [dg, sg] = maxAbsDiff(flatOf(guided_grads), flatOf(ref.guided!));
+    console.log(`guided gradients vs PyTorch: max|diff| ${dg.toExponential(3)}, relative to max|grad| ${(dg / sg).toExponential(3)}`);
+    if (di > 0) {
+      // Isolate the network from preprocessing: rerun on PyTorch's exact input tensor.
+      const x = ref.input!.detach().clone().requires_grad_(true);
+      const out2 = model(x);
+      const g2 = GBP.generate_gradients(x, target_class);
+      const [dl2, sl2] = maxAbsDiff(flatOf(out2), flatOf(ref.logits!));
+      const [dg2, sg2] = maxAbsDiff(flatOf(g2), flatOf(ref.guided!));
+      console.log(`on PyTorch's input tensor: logits rel ${(dl2 / sl2).toExponential(3)}, guided gradients max|diff| ${dg2.toExponential(3)} rel ${(dg2 / sg2).toExponential(3)}`);
+    }
+  }
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) main();
