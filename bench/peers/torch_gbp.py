@@ -39,61 +39,8 @@ from export_torchvision import load_safetensors_np  # noqa: E402
 # The seed's class
 # ---------------------------------------------------------------------------------------------
 
-class GuidedBackprop():
-    """
-       Produces gradients generated with guided back propagation from the given image
-    """
-    def __init__(self, model):
-        self.model = model
-        self.gradients = None
-        self.forward_relu_outputs = []
-
-        # Put model in evaluation mode
-        self.model.eval()
-        self.update_relus()
-        self.hook_layers()
-
-    def hook_layers(self):
-        def hook_function(module, grad_in, grad_out):
-            self.gradients = grad_in[0]
-        # Register hook to the first layer
-        first_layer = list(self.model.children())[0]
-        first_layer.register_backward_hook(hook_function)
-
-    def update_relus(self):
-        """
-            Updates relu activation functions so that it only returns positive gradients
-        """
-        def relu_hook_function(module, grad_in, grad_out):
-            """
-            If there is a negative gradient, changes it to zero
-            """
-            if isinstance(module, ReLU):
-                return (torch.clamp(grad_in[0], min=0.0),)
-
-        # Loop through layers, hook up ReLUs with relu_hook_function
-        for module in self.model.modules():
-            if isinstance(module, ReLU):
-                module.register_backward_hook(relu_hook_function)
-
-    def generate_gradients(self, input_image, target_class):
-        # Forward pass
-        model_output = self.model(input_image)
-
-        # Zero gradients
-        self.model.zero_grad()
-
-        # Target for backprop
-        one_hot_output = torch.FloatTensor(1, model_output.size()[-1]).zero_()
-        one_hot_output[0][target_class] = 1
-
-        # Backward pass
-        model_output.backward(gradient=one_hot_output)
-
-        # Convert Pytorch variable to numpy array
-        # [0] to get rid of the first channel (1,3,224,224)
-        gradients_as_arr = self.gradients.data.numpy()[0]
-        return gradients_as_arr
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'examples'))
+from guided_backprop import GuidedBackprop  # noqa: E402  (the seed's class, unchanged)
 
 
 # ---------------------------------------------------------------------------------------------

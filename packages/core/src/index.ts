@@ -31,3 +31,4 @@ export { gather, scatter_add, index_select, index_add, one_hot } from './ops/ind
 export { softmax, log_softmax } from './ops/activation.ts';
 export { zero_, fill_, add_, sub_, mul_, div_, clamp_, relu_, copy_, setitem, uniform_, normal_ } from './ops/inplace.ts';
 export type { TensorLike } from './ops/elementwise.ts';
+export { warnOnce, _resetWarnings } from './warn.ts';

@@ -3,13 +3,12 @@
  * state-dict and hook semantics. Instances are callable (`model(x)` is `__call__`).
  */
 import * as torch from '@gradlens/core';
-import { Tensor, type RemovableHandle } from '@gradlens/core';
+import { Tensor, warnOnce, type RemovableHandle } from '@gradlens/core';
 import { Parameter } from './parameter.ts';
 import { HookDict, type HookEntry } from './hooks/hook_dict.ts';
 import { BackwardHook, type ModuleBackwardHookFn, type ModuleBackwardPreHookFn } from './hooks/backward_hook.ts';
 import { globalHooks } from './hooks/global.ts';
 import type { BackwardHookOptions, ForwardHookOptions, Grads, Kwargs } from './hooks/types.ts';
-import { warnOnce } from './warn.ts';
 
 /** A state dict: parameter and persistent-buffer names (`layer1.0.conv1.weight`) to tensors, in registration order. */
 export type StateDict = Record<string, Tensor>;

@@ -7,7 +7,7 @@ import * as torch from '@gradlens/core';
 import type { Tensor } from '@gradlens/core';
 import * as nn from '@gradlens/nn';
 import type { Grads } from '@gradlens/nn';
-import { _resetWarnings } from '../src/warn.ts';
+import { _resetWarnings } from '@gradlens/core';
 import { fromJson, loadFixture, relErr, type TJson } from './_fixtures.ts';
 
 type Cases = {

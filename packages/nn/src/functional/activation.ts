@@ -1,7 +1,6 @@
 import * as torch from '@gradlens/core';
-import type { Tensor } from '@gradlens/core';
+import { warnOnce, type Tensor } from '@gradlens/core';
 import { allocLike, floatData, make } from './_util.ts';
-import { warnOnce } from '../warn.ts';
 
 type FunctionCtx = torch.autograd.FunctionCtx;
 
