@@ -25,24 +25,24 @@
 //
 // Imports: the Python notebook's torch / torchvision.models / torch.nn.ReLU, and the
 // pytorch-cnn-visualizations helpers (misc_functions.py) from @gradlens/viz.
-// (Relative paths: examples/ is not a workspace package.)
+// (examples/ is a workspace package, so the imports read as they would in your project.)
 
 import { basename, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import * as torch from '../packages/core/src/index.ts';
-import type { Tensor } from '../packages/core/src/index.ts';
+import * as torch from '@gradlens/core';
+import type { Tensor } from '@gradlens/core';
 /** scijs ndarray, the numpy array analogue (`tensor.numpy()`). */
 type NdArray = ReturnType<Tensor['numpy']>;
-import * as nn from '../packages/nn/src/index.ts';
-import { models } from '../packages/nn/src/index.ts';
-import { ReLU } from '../packages/nn/src/index.ts';
-import type { Grads } from '../packages/nn/src/index.ts';
+import * as nn from '@gradlens/nn';
+import { models } from '@gradlens/nn';
+import { ReLU } from '@gradlens/nn';
+import type { Grads } from '@gradlens/nn';
 import {
   convert_to_grayscale, get_positive_negative_saliency, preprocess_image, read_image, save_gradient_images,
-} from '../packages/viz/src/index.ts';
-import type { Image } from '../packages/viz/src/index.ts';
+} from '@gradlens/viz';
+import type { Image } from '@gradlens/viz';
 
 /** A model the class can explain: any callable `nn.Module` (typed loosely so callers with their own module types can pass theirs). */
 export interface GuidedBackpropModel {
@@ -141,8 +141,11 @@ function get_params(
   const file_name_to_export = basename(img_path, extname(img_path));
   // Read image
   const original_image = read_image(img_path);
-  // Process image
-  const prep_img = preprocess_image(original_image);
+  // Process image (the face-expression stand-in has face-api's own preprocessing, 112x112)
+  const prep_img =
+    model instanceof models.FaceExpressionNet
+      ? models.preprocess_face_expression(original_image, { requires_grad: true })
+      : preprocess_image(original_image);
   const pretrained_model = model;
   return [original_image, prep_img, target_class, file_name_to_export, pretrained_model];
 }
@@ -151,7 +154,10 @@ function get_params(
 
 type TorchvisionName = 'alexnet' | 'vgg16' | 'resnet18' | 'resnet50';
 
-function load_model(name: TorchvisionName, num_classes: number, weights: string): nn.Module {
+/** The seed's fine-tuned ResNet-50 was never published: without `--weights` the bundled facial-expression CNN stands in. */
+function load_model(name: TorchvisionName | 'face-expression', num_classes: number, weights: string | undefined): nn.Module {
+  if (name === 'face-expression') return models.face_expression() as nn.Module;
+  if (!weights) throw new Error(`--model ${name} needs --weights FILE.safetensors`);
   const model = models[name]({ num_classes }) as nn.Module;
   model.load_state_dict(nn.load_safetensors(weights));
   return model;
@@ -178,29 +184,33 @@ function main(): void {
     allowPositionals: true,
     options: {
       weights: { type: 'string' },
-      model: { type: 'string', default: 'resnet50' },
+      model: { type: 'string' },
       'num-classes': { type: 'string', default: '7' },
-      target: { type: 'string', default: '0' },
+      target: { type: 'string' },
       repeat: { type: 'string', default: '0' },
       compare: { type: 'string' },
       'save-grads': { type: 'string' },
       'no-images': { type: 'boolean', default: false },
     },
   });
-  if (!values.weights || positionals.length !== 1) {
-    console.error('usage: node --import tsx examples/guided_backprop.ts --weights FILE.safetensors [--model resnet50] [--num-classes 7] [--target 0] [--repeat N] [--compare REF.safetensors] [--save-grads OUT.safetensors] [--no-images] IMAGE');
+  if (positionals.length > 1) {
+    console.error('usage: node --import tsx examples/guided_backprop.ts [IMAGE] [--model face-expression | --weights FILE.safetensors [--model resnet50] [--num-classes 7]] [--target 1] [--repeat N] [--compare REF.safetensors] [--save-grads OUT.safetensors] [--no-images]');
     process.exit(2);
   }
+  const model_name = (values.model ?? (values.weights ? 'resnet50' : 'face-expression')) as TorchvisionName | 'face-expression';
+  const image_path = positionals[0] ?? fileURLToPath(new URL('AF01HAHR.png', import.meta.url));
+  // The seed's example list: (image, target class); class 1 is 'happy' for the face-expression net.
+  const target = Number(values.target ?? (model_name === 'face-expression' ? 1 : 0));
   const t_load = performance.now();
-  const model = load_model(values.model as TorchvisionName, Number(values['num-classes']), values.weights);
-  console.log(`loaded ${values.model} from ${values.weights} in ${(performance.now() - t_load).toFixed(0)} ms`);
+  const model = load_model(model_name, Number(values['num-classes']), values.weights);
+  console.log(`loaded ${model_name}${values.weights ? ` from ${values.weights}` : ''} in ${(performance.now() - t_load).toFixed(0)} ms`);
 
   // #### 3. Perform Guided Backpropagation on the model.
 
   // Guided backprop
   const target_example = 0;
   const [original_image, prep_img, target_class, file_name_to_export, pretrained_model] =
-    get_params(target_example, model, [[positionals[0]!, Number(values.target)]]);
+    get_params(target_example, model, [[image_path, target]]);
   void original_image;
   void pretrained_model;
 
