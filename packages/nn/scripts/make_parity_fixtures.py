@@ -37,39 +37,8 @@ TARGET = 3
 SIZES = {'resnet18': 64, 'resnet50': 32, 'alexnet': 64, 'vgg16': 32}
 
 
-class GuidedBackprop():
-    """The seed's class (shared/seed/guided_backprop_saliency.md), unchanged."""
-
-    def __init__(self, model):
-        self.model = model
-        self.gradients = None
-        self.forward_relu_outputs = []
-        self.model.eval()
-        self.update_relus()
-        self.hook_layers()
-
-    def hook_layers(self):
-        def hook_function(module, grad_in, grad_out):
-            self.gradients = grad_in[0]
-        first_layer = list(self.model.children())[0]
-        first_layer.register_backward_hook(hook_function)
-
-    def update_relus(self):
-        def relu_hook_function(module, grad_in, grad_out):
-            if isinstance(module, ReLU):
-                return (torch.clamp(grad_in[0], min=0.0),)
-        for module in self.model.modules():
-            if isinstance(module, ReLU):
-                module.register_backward_hook(relu_hook_function)
-
-    def generate_gradients(self, input_image, target_class):
-        model_output = self.model(input_image)
-        self.model.zero_grad()
-        one_hot_output = torch.FloatTensor(1, model_output.size()[-1]).zero_()
-        one_hot_output[0][target_class] = 1
-        model_output.backward(gradient=one_hot_output)
-        gradients_as_arr = self.gradients.data.numpy()[0]
-        return gradients_as_arr
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'examples'))
+from guided_backprop import GuidedBackprop  # noqa: E402  (the seed's class, unchanged)
 
 
 def hashed_model(name):
