@@ -12,6 +12,39 @@ import { GuidedBackprop } from '../../../examples/guided_backprop.ts';
 
 export { GuidedBackprop };
 
+/**
+ * Runs `fn` with `model`'s next forward on exactly `input` answered by `output` — the result of
+ * an earlier forward of the same model on the same input, recorded with autograd (grad mode on,
+ * after the explainer's hooks were registered). So an explainer that runs its own forward
+ * (the seed's `generate_gradients`) reuses the forward the prediction already paid for instead of
+ * computing the same values a second time; the graph, hooks and gradients are the same. Any other
+ * call goes to the model's own forward; the model is left as it was.
+ */
+export function with_forward_output<T>(model: ExplainableModel, input: Tensor, output: Tensor, fn: () => T): T {
+  const m = model as unknown as { forward: (...args: unknown[]) => unknown };
+  const own = Object.getOwnPropertyDescriptor(m, 'forward');
+  const forward = m.forward;
+  let used = false;
+  Object.defineProperty(m, 'forward', {
+    configurable: true,
+    enumerable: false,
+    writable: true,
+    value(this: unknown, ...args: unknown[]): unknown {
+      if (!used && args.length === 1 && args[0] === input && output.grad_fn !== null) {
+        used = true;
+        return output;
+      }
+      return forward.apply(this, args);
+    },
+  });
+  try {
+    return fn();
+  } finally {
+    if (own) Object.defineProperty(m, 'forward', own);
+    else delete (m as { forward?: unknown }).forward;
+  }
+}
+
 /** A scijs ndarray as core hands it out (`tensor.numpy()`). */
 export type NdArray = ReturnType<Tensor['numpy']>;
 

@@ -41,6 +41,7 @@ type TorchvisionName = 'alexnet' | 'vgg16' | 'resnet18' | 'resnet50';
 // The nn package is typed loosely here on purpose: only the PyTorch-shaped surface is used.
 interface AnyModule extends ExplainableModel {
   children(): AnyModule[];
+  requires_grad_(requires_grad?: boolean): unknown;
   load_state_dict(sd: Record<string, Tensor>, opts?: { strict?: boolean }): unknown;
   state_dict(): Record<string, Tensor>;
   [k: string]: unknown;
@@ -121,7 +122,9 @@ function load_torchvision(cfg: RunConfig, name: TorchvisionName): { model: AnyMo
   } catch (e) {
     throw new ModelLoadError(`--weights ${path}: ${describe_error(e)}`);
   }
-  const model = factory({ num_classes: cfg.num_classes });
+  // Every parameter and buffer is loaded (strictly) below: skip the random init, which would be
+  // overwritten (for resnet50 it is most of the model-building time).
+  const model = nn.init.skip_init(() => factory({ num_classes: cfg.num_classes }));
   const problem = state_dict_mismatch(model.state_dict(), sd);
   if (problem) {
     const hint = /size mismatch for (fc|classifier\.6)\.(weight|bias)/.test(problem) ? ' (for a fine-tuned model, pass --num-classes N or --labels FILE)' : '';
@@ -138,8 +141,18 @@ function load_torchvision(cfg: RunConfig, name: TorchvisionName): { model: AnyMo
 /** Builds the model, its preprocessing and explainer for `cfg`. */
 export function load_model_context(cfg: RunConfig): ModelContext {
   const t0 = performance.now();
+  // Start the conv engine now: its helper thread spins up and warms its JIT on the other core
+  // while this one reads the weights, instead of during the first image's forward pass.
+  try {
+    nn.kernels.convEngineReady();
+  } catch {
+    // no engine: the kernels fall back on their own
+  }
   const { model, weights } = cfg.model === 'face-expression' ? load_face_expression(cfg) : load_torchvision(cfg, cfg.model);
   model.eval();
+  // The CLI reads only the gradient w.r.t. the image: with the parameters frozen, backward skips
+  // every weight/bias gradient (a third of the conv work) and the image gradient is unchanged.
+  model.requires_grad_(false);
   const preprocess =
     cfg.model === 'face-expression'
       ? face_preprocess

@@ -11,6 +11,7 @@ import * as torch from '@gradlens/core';
 import * as viz from '@gradlens/viz';
 import type { Image } from '@gradlens/viz';
 
+import { GuidedBackprop, with_forward_output } from './backprop.ts';
 import type { NdArray } from './backprop.ts';
 import { ImageError } from './errors.ts';
 import type { ModelContext } from './model_context.ts';
@@ -125,9 +126,11 @@ export function run_image(ctx: ModelContext, item: InputItem, cfg: RunConfig): I
   const { tensor: prep_img, display } = ctx.preprocess(image);
   t.preprocess = performance.now() - t0;
 
-  // Retrieve output from the image
+  // Retrieve output from the image. Guided backprop on the image leaf: the forward is recorded
+  // (its hooks are in place), and the explainer's own forward below reuses it.
   t0 = performance.now();
-  const output = torch.no_grad(() => ctx.model(prep_img));
+  const reuse = ctx.explainer instanceof GuidedBackprop && prep_img.requires_grad && torch.is_grad_enabled();
+  const output = reuse ? ctx.model(prep_img) : torch.no_grad(() => ctx.model(prep_img));
   const logits = (output.detach().reshape([-1]).tolist() as number[]).map(Number);
   t.forward = performance.now() - t0;
   if (logits.length !== ctx.labels.length) {
@@ -138,7 +141,8 @@ export function run_image(ctx: ModelContext, item: InputItem, cfg: RunConfig): I
 
   // Do backpropagation to get the derivative of the output based on the image
   t0 = performance.now();
-  const grads = to_chw_f32(ctx.explainer.generate_gradients(prep_img, target_class));
+  const explain = (): NdArray => ctx.explainer.generate_gradients(prep_img, target_class);
+  const grads = to_chw_f32(reuse ? with_forward_output(ctx.model, prep_img, output, explain) : explain());
   t.backward = performance.now() - t0;
   const [, , H, W] = prep_img.shape as [number, number, number, number];
   if (grads.shape[0] !== 3 || grads.shape[1] !== H || grads.shape[2] !== W) {

@@ -41,15 +41,46 @@ function fan(t: Tensor, mode: FanMode): number {
   return mode === 'fan_in' ? fi : fo;
 }
 
+let skipping = 0;
+
+/**
+ * Runs `fn` with every initialiser of this module turned into a no-op, so the parameters and
+ * buffers it creates keep the zeros they were allocated with (gradlens's counterpart of PyTorch's
+ * `torch.nn.utils.skip_init` / meta-device construction). For a model whose every parameter and
+ * buffer is loaded right after (`load_state_dict` with `strict`); it also leaves the seeded
+ * generator untouched. Nested calls are fine; the previous state is restored even if `fn` throws.
+ *
+ * ```ts
+ * const model = nn.init.skip_init(() => nn.models.resnet50({ num_classes: 7 }));
+ * model.load_state_dict(nn.load_safetensors('resnet50.safetensors'));
+ * ```
+ */
+export function skip_init<T>(fn: () => T): T {
+  skipping++;
+  try {
+    return fn();
+  } finally {
+    skipping--;
+  }
+}
+
+/** Whether initialisers are currently skipped (inside {@link skip_init}). */
+export function is_init_skipped(): boolean {
+  return skipping > 0;
+}
+
 export function uniform_(t: Tensor, a = 0, b = 1): Tensor {
+  if (skipping > 0) return t;
   return torch.no_grad(() => t.uniform_(a, b));
 }
 
 export function normal_(t: Tensor, mean = 0, std = 1): Tensor {
+  if (skipping > 0) return t;
   return torch.no_grad(() => t.normal_(mean, std));
 }
 
 export function constant_(t: Tensor, val: number): Tensor {
+  if (skipping > 0) return t;
   return torch.no_grad(() => t.fill_(val));
 }
 

@@ -3,6 +3,7 @@ import ops from 'ndarray-ops';
 import { allocStorage, promoteTypes, promoteWithScalar, type DType, type Storage } from '../dtype.ts';
 import { broadcastShapes, broadcastStrides, numelOf, sameShape } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
+import { simdAdd, simdRelu } from './simd.ts';
 
 /** A tensor or a plain number (PyTorch's Python scalar operand). */
 export type TensorLike = Tensor | number;
@@ -29,6 +30,35 @@ export function resultType(a: TensorLike, b: TensorLike): DType {
 
 export function asTensor(x: TensorLike, dtype: DType): Tensor {
   return x instanceof Tensor ? x : scalarTensor(x, dtype);
+}
+
+/**
+ * The storage of a contiguous tensor without copying (a subarray when it has an offset), or null
+ * when the tensor is not contiguous. For the specialised loops below.
+ */
+export function denseData(t: Tensor): Storage | null {
+  if (!t.is_contiguous()) return null;
+  const nd = t._nd;
+  const n = t.numel();
+  return nd.offset === 0 && nd.data.length === n ? nd.data : nd.data.subarray(nd.offset, nd.offset + n);
+}
+
+/** out[i] = max(0, x[i]) (NaN kept), a closure-free loop. */
+export function reluInto(src: Storage, out: Storage): void {
+  if (simdRelu(src, out)) return;
+  const n = src.length;
+  for (let i = 0; i < n; i++) {
+    const v = src[i]!;
+    out[i] = v > 0 ? v : v !== v ? v : 0;
+  }
+}
+
+/** out[i] = x[i] + alpha·y[i] over equal-length arrays, a closure-free loop. */
+export function addInto(x: Storage, y: Storage, alpha: number, out: Storage): void {
+  if (alpha === 1 && simdAdd(x, y, out)) return;
+  const n = out.length;
+  if (alpha === 1) for (let i = 0; i < n; i++) out[i] = x[i]! + y[i]!;
+  else for (let i = 0; i < n; i++) out[i] = x[i]! + alpha * y[i]!;
 }
 
 /** out[i] = f(x[i]) into a new contiguous tensor. */
@@ -132,6 +162,18 @@ export function writeStrided(t: Tensor, values: ArrayLike<number>): void {
   const dims = shape.length;
   if (dims === 0) {
     nd.data[nd.offset] = values[0]!;
+    return;
+  }
+  if (t.is_contiguous()) {
+    // C order is storage order: one block copy (values are converted to the storage's type).
+    const m = numelOf(shape);
+    if (ArrayBuffer.isView(values) && values.length === m) {
+      if (values !== nd.data || nd.offset !== 0) nd.data.set(values as Storage, nd.offset);
+    } else {
+      const data = nd.data;
+      const base = nd.offset;
+      for (let i = 0; i < m; i++) data[base + i] = values[i]!;
+    }
     return;
   }
   const idx = new Array<number>(dims).fill(0);

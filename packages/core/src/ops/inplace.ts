@@ -3,7 +3,8 @@ import { allocStorage } from '../dtype.ts';
 import { is_grad_enabled, no_grad } from '../grad_mode.ts';
 import { fillNormal, fillUniform } from '../random.ts';
 import { Tensor } from '../tensor.ts';
-import { asTensor, mapInPlace, writeStrided, type TensorLike } from './elementwise.ts';
+import { addInto, asTensor, denseData, mapInPlace, reluInto, writeStrided, type TensorLike } from './elementwise.ts';
+import { sameShape } from '../shape.ts';
 import { index, type IndexItem } from './getitem.ts';
 import { add, clamp, div, mul, relu, sub, type AlphaOptions, type ClampOptions } from './pointwise.ts';
 import { expand } from './view.ts';
@@ -33,7 +34,14 @@ function checkLeaf(self: Tensor): void {
  * and `self` takes the new grad_fn: PyTorch's "rebase history". The version bump makes any node that
  * saved `self` fail loudly at backward.
  */
-function inplace(self: Tensor, operands: (Tensor | null)[], recorded: (old: Tensor) => Tensor, raw: () => void): Tensor {
+function inplace(
+  self: Tensor,
+  operands: (Tensor | null)[],
+  recorded: (old: Tensor) => Tensor,
+  raw: () => void,
+  /** False when `recorded` neither saves `old` nor reads it after returning: `old` may then alias self's storage (no copy). */
+  keepsOld = true,
+): Tensor {
   checkLeaf(self);
   const tracking = is_grad_enabled() && (self.requires_grad || operands.some((t) => t?.requires_grad));
   if (!tracking) {
@@ -44,7 +52,9 @@ function inplace(self: Tensor, operands: (Tensor | null)[], recorded: (old: Tens
   if (self._base) {
     throw new Error('in-place operations on views of tensors that require grad are not supported in gradlens; use the out-of-place op');
   }
-  const old = new Tensor(ndarray(self._contiguousData().slice(), self.shape), self.dtype);
+  const old = keepsOld
+    ? new Tensor(ndarray(self._contiguousData().slice(), self.shape), self.dtype)
+    : new Tensor(ndarray(self._nd.data, self.shape, self.stride(), self._nd.offset), self.dtype);
   old._gradFn = self._gradFn;
   old._outputNr = self._outputNr;
   const res = recorded(old);
@@ -69,14 +79,19 @@ export function fill_(self: Tensor, value: number): Tensor {
 export function add_(self: Tensor, other: TensorLike, opts: AlphaOptions = {}): Tensor {
   const alpha = opts.alpha ?? 1;
   const o = asTensor(other, self.dtype);
-  return inplace(self, [o], (old) => add(old, o, opts), () => mapInPlace(self, o, (x, y) => x + alpha * y));
+  // add(old, o) saves nothing: `old` need not be a copy.
+  return inplace(self, [o], (old) => add(old, o, opts), () => {
+    if (!addInPlaceDense(self, o, alpha)) mapInPlace(self, o, (x, y) => x + alpha * y);
+  }, false);
 }
 
 /** self −= alpha·other in place. */
 export function sub_(self: Tensor, other: TensorLike, opts: AlphaOptions = {}): Tensor {
   const alpha = opts.alpha ?? 1;
   const o = asTensor(other, self.dtype);
-  return inplace(self, [o], (old) => sub(old, o, opts), () => mapInPlace(self, o, (x, y) => x - alpha * y));
+  return inplace(self, [o], (old) => sub(old, o, opts), () => {
+    if (!addInPlaceDense(self, o, -alpha)) mapInPlace(self, o, (x, y) => x - alpha * y);
+  }, false);
 }
 
 /** self *= other in place. */
@@ -101,7 +116,22 @@ export function clamp_(self: Tensor, opts: ClampOptions): Tensor {
 
 /** ReLU in place (`nn.ReLU(inplace=True)`). */
 export function relu_(self: Tensor): Tensor {
-  return inplace(self, [], (old) => relu(old), () => mapInPlace(self, null, (x) => (x > 0 || Number.isNaN(x) ? x : 0)));
+  // relu(old) saves its own output, not `old`: `old` need not be a copy.
+  return inplace(self, [], (old) => relu(old), () => {
+    const d = denseData(self);
+    if (d) reluInto(d, d);
+    else mapInPlace(self, null, (x) => (x > 0 || Number.isNaN(x) ? x : 0));
+  }, false);
+}
+
+/** self += alpha·o as one closure-free loop when both are contiguous, of one shape and dtype; false otherwise. */
+function addInPlaceDense(self: Tensor, o: Tensor, alpha: number): boolean {
+  if (self.dtype !== o.dtype || !sameShape(self._nd.shape, o._nd.shape)) return false;
+  const x = denseData(self);
+  const y = x && denseData(o);
+  if (!x || !y) return false;
+  addInto(x, y, alpha, x);
+  return true;
 }
 
 /** Copies `src` (broadcast) into self. */
@@ -112,7 +142,13 @@ export function copy_(self: Tensor, src: TensorLike): Tensor {
     self,
     [s],
     (old) => add(mul(old, 0), expand(s.to(self.dtype), shape)),
-    () => mapInPlace(self, s, (_x, y) => y),
+    () => {
+      // Same shape and dtype, both contiguous: one block copy (load_state_dict's path).
+      const d = s.dtype === self.dtype && sameShape(s._nd.shape, self._nd.shape) ? denseData(self) : null;
+      const v = d && denseData(s);
+      if (d && v) d.set(v);
+      else mapInPlace(self, s, (_x, y) => y);
+    },
   );
 }
 

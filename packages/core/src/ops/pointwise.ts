@@ -3,8 +3,11 @@ import { recordOp } from '../autograd/op_node.ts';
 import { Tensor } from '../tensor.ts';
 import { allocStorage } from '../dtype.ts';
 import { broadcastShapes } from '../shape.ts';
-import { asTensor, broadcastData, mapBinary, mapUnary, resultType, type TensorLike } from './elementwise.ts';
+import { addInto, asTensor, broadcastData, denseData, mapBinary, mapUnary, reluInto, resultType, type TensorLike } from './elementwise.ts';
+import { sameShape } from '../shape.ts';
+import { needsRecording } from '../autograd/op_node.ts';
 import { sumToShape } from './reduce_to_shape.ts';
+import { simdClamp, simdMask } from './simd.ts';
 
 /** Options of `add`/`sub`: `alpha` scales the second operand. */
 export interface AlphaOptions {
@@ -37,11 +40,23 @@ function reduceGrad(g: Tensor, like: Tensor, needs: boolean): Tensor | null {
 export function add(a: TensorLike, b: TensorLike, opts: AlphaOptions = {}): Tensor {
   const alpha = opts.alpha ?? 1;
   const [x, y, dtype] = binaryOperands(a, b);
-  const out = alpha === 1 ? mapBinary(x, y, (p, q) => p + q, dtype) : mapBinary(x, y, (p, q) => p + alpha * q, dtype);
+  const out = addSameShape(x, y, alpha, dtype) ??
+    (alpha === 1 ? mapBinary(x, y, (p, q) => p + q, dtype) : mapBinary(x, y, (p, q) => p + alpha * q, dtype));
   return recordOp('AddBackward0', [x, y], [out], [], ([g], _s, needs) => [
     reduceGrad(g!, x, needs[0]!),
     needs[1] ? sumToShape(alpha === 1 ? g! : mul(g!, alpha), y.shape) : null,
   ]);
+}
+
+/** x + alpha·y for same-shape contiguous operands of the result dtype (the common case), else null. */
+function addSameShape(x: Tensor, y: Tensor, alpha: number, dtype: DType): Tensor | null {
+  if (x.dtype !== dtype || y.dtype !== dtype || !sameShape(x._nd.shape, y._nd.shape)) return null;
+  const xd = denseData(x);
+  const yd = xd && denseData(y);
+  if (!xd || !yd) return null;
+  const out = allocStorage(dtype, xd.length);
+  addInto(xd, yd, alpha, out);
+  return Tensor._make(out, x._nd.shape, dtype);
 }
 
 /** a − alpha·b with broadcasting. */
@@ -150,9 +165,11 @@ export function clamp(x: Tensor, opts: ClampOptions): Tensor {
     if (hi !== null && r > hi) r = hi;
     return r;
   };
-  const out = mapUnary(x, f);
+  const out = clampDense(x, lo, hi) ?? mapUnary(x, f);
   const name = hi === null ? 'ClampMinBackward0' : lo === null ? 'ClampMaxBackward0' : 'ClampBackward1';
   return recordOp(name, [x], [out], [x], ([g], [sx]) => {
+    const fast = maskedGrad(g!, sx!, lo ?? -Infinity, hi ?? Infinity, true);
+    if (fast) return [fast];
     const inRange = mapUnary(sx!, (v) => ((lo === null || v >= lo) && (hi === null || v <= hi) ? 1 : 0), 'bool');
     return [where(inRange, g!, 0)];
   });
@@ -160,15 +177,71 @@ export function clamp(x: Tensor, opts: ClampOptions): Tensor {
 
 export { clamp as clip };
 
+/** clamp of a contiguous tensor with closure-free loops (NaN passes through), else null. */
+function clampDense(x: Tensor, lo: number | null, hi: number | null): Tensor | null {
+  const src = denseData(x);
+  if (!src) return null;
+  const out = allocStorage(x.dtype, src.length);
+  if (simdClamp(src, lo, hi, out)) return Tensor._make(out, x._nd.shape, x.dtype);
+  const n = src.length;
+  if (hi === null) {
+    const l = lo!;
+    for (let i = 0; i < n; i++) {
+      const v = src[i]!;
+      out[i] = v < l ? l : v;
+    }
+  } else if (lo === null) {
+    for (let i = 0; i < n; i++) {
+      const v = src[i]!;
+      out[i] = v > hi ? hi : v;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const v = src[i]!;
+      const r = v < lo ? lo : v;
+      out[i] = r > hi ? hi : r;
+    }
+  }
+  return Tensor._make(out, x._nd.shape, x.dtype);
+}
+
+/**
+ * `g` where lo ≤ x ≤ hi (inclusive) or x > lo (exclusive, hi ignored), else 0 — the backward of
+ * clamp/relu as one closure-free loop. Only when nothing is recorded (grad mode off or `g` not
+ * requiring grad: create_graph keeps the differentiable where-based formula), `g` is floating,
+ * and both are contiguous of one shape; else null.
+ */
+function maskedGrad(g: Tensor, x: Tensor, lo: number, hi: number, inclusive: boolean): Tensor | null {
+  if (needsRecording([g]) || !isFloatingPoint(g.dtype) || !sameShape(g._nd.shape, x._nd.shape)) return null;
+  const gd = denseData(g);
+  const xd = gd && denseData(x);
+  if (!gd || !xd) return null;
+  const n = gd.length;
+  const out = allocStorage(g.dtype, n);
+  if (simdMask(xd, gd, lo, hi, inclusive, out)) return Tensor._make(out, g._nd.shape, g.dtype);
+  if (inclusive) {
+    for (let i = 0; i < n; i++) {
+      const v = xd[i]!;
+      if (v >= lo && v <= hi) out[i] = gd[i]!;
+    }
+  } else {
+    for (let i = 0; i < n; i++) if (xd[i]! > lo) out[i] = gd[i]!;
+  }
+  return Tensor._make(out, g._nd.shape, g.dtype);
+}
+
 /** max(0, x) (gradient 0 at 0, as PyTorch). */
 export function relu(x: Tensor): Tensor {
-  const out = mapUnary(x, (v) => (v > 0 ? v : Number.isNaN(v) ? v : 0));
+  const src = x._contiguousData();
+  const data = allocStorage(x.dtype, src.length);
+  reluInto(src, data);
+  const out = Tensor._make(data, x._nd.shape, x.dtype);
   return recordOp('ReluBackward0', [x], [out], [out], ([g], [y]) => [threshold_backward(g!, y!, 0)]);
 }
 
 /** Gradient of threshold/relu: passes `grad` where `input > threshold`, else 0. */
 export function threshold_backward(grad: Tensor, input: Tensor, threshold: number): Tensor {
-  return where(gt(input, threshold), grad, 0);
+  return maskedGrad(grad, input, threshold, Infinity, false) ?? where(gt(input, threshold), grad, 0);
 }
 
 /** Logistic sigmoid 1 / (1 + e^−x). */

@@ -33,7 +33,8 @@ export function load_safetensors(source: string | Uint8Array, opts: LoadSafetens
     } catch (e) {
       throw new SafetensorsError(source, `cannot read file (${(e as Error).message})`);
     }
-    return decode_safetensors(bytes, { name: source, onMetadata: opts.onMetadata });
+    // The buffer was read just for this: its aligned F32 tensors can view it in place.
+    return decode_safetensors(bytes, { name: source, onMetadata: opts.onMetadata, _adopt: true });
   }
   return decode_safetensors(source, { onMetadata: opts.onMetadata });
 }

@@ -33,6 +33,11 @@ export interface DecodeOptions {
   name?: string;
   /** Receives the `__metadata__` object when present. */
   onMetadata?: (metadata: Record<string, string>) => void;
+  /**
+   * @internal The caller hands `bytes` over (nobody else will read or write them): aligned F32
+   * tensors then view them in place instead of being copied (`load_safetensors` on a file).
+   */
+  _adopt?: boolean;
 }
 
 /** Raised for malformed safetensors data; the message names the file. */
@@ -166,11 +171,16 @@ export function decode_safetensors(bytes: Uint8Array, opts: DecodeOptions = {}):
   if (cursor !== dataLen) fail(`tensors cover ${cursor} bytes of the ${dataLen}-byte data buffer (trailing bytes)`);
 
   const sd: StateDict = {};
-  for (const e of order) sd[e.name] = decodeTensor(bytes, dataStart, e, fail);
+  for (const e of order) sd[e.name] = decodeTensor(bytes, dataStart, e, fail, opts._adopt === true);
   return sd;
 }
 
-function decodeTensor(bytes: Uint8Array, dataStart: number, e: Entry, fail: (m: string) => never): Tensor {
+function decodeTensor(bytes: Uint8Array, dataStart: number, e: Entry, fail: (m: string) => never, adopt: boolean): Tensor {
+  const at = bytes.byteOffset + dataStart + e.begin;
+  if (adopt && e.dtype === 'F32' && at % 4 === 0) {
+    // The bytes are ours (a file just read): view them, no copy.
+    return torch.Tensor._make(new Float32Array(bytes.buffer, at, (e.end - e.begin) / 4), e.shape, 'float32');
+  }
   // Copy into a fresh (aligned) ArrayBuffer, whatever the offset in the file. (Not `bytes.slice`:
   // on a Node Buffer that is a view into the shared pool.)
   const raw = new Uint8Array(bytes.subarray(dataStart + e.begin, dataStart + e.end)).buffer;
@@ -236,7 +246,8 @@ function decodeTensor(bytes: Uint8Array, dataStart: number, e: Entry, fail: (m: 
     default:
       return fail(`tensor ${JSON.stringify(e.name)}: dtype ${e.dtype} is not supported`);
   }
-  return torch.tensor(data, { shape: e.shape, dtype });
+  // `data` is a fresh array owned by nobody else: wrap it (shape checked above) rather than copy it again.
+  return torch.Tensor._make(data, e.shape, dtype);
 }
 
 const SAFE_DTYPE: Record<torch.DType, string> = { float32: 'F32', float64: 'F64', int64: 'I64', bool: 'BOOL' };

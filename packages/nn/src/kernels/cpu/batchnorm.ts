@@ -74,6 +74,30 @@ function backward(
   for (let c = 0; c < C; c++) {
     const mean = meanOf(c), invstd = invstdOf(c);
     let sumG = 0, dot = 0;
+    if (!train && gradX !== null) {
+      // Eval: dx = g·w·invstd does not depend on the sums, so one pass does both (same sums,
+      // same order, same values as the two-pass form below).
+      const wi = (weight === null ? 1 : weight[c]!) * invstd;
+      if (gradBias === null && gradWeight === null) {
+        for (let n = 0; n < N; n++) {
+          const b = (n * C + c) * HW;
+          for (let i = b; i < b + HW; i++) gradX[i] = gradOut[i]! * wi;
+        }
+        continue;
+      }
+      for (let n = 0; n < N; n++) {
+        const b = (n * C + c) * HW;
+        for (let i = b; i < b + HW; i++) {
+          const g = gradOut[i]!;
+          sumG += g;
+          dot += g * (x[i]! - mean);
+          gradX[i] = g * wi;
+        }
+      }
+      if (gradBias !== null) gradBias[c] = sumG;
+      if (gradWeight !== null) gradWeight[c] = dot * invstd;
+      continue;
+    }
     for (let n = 0; n < N; n++) {
       const b = (n * C + c) * HW;
       for (let i = b; i < b + HW; i++) {

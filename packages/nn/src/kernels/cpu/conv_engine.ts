@@ -380,8 +380,13 @@ class Arena {
 }
 
 // ---------------------------------------------------------------- dispatch
-/** Minimum GEMM flops worth a thread handshake. */
-let MT_MIN_FLOPS = 3e6;
+/**
+ * Minimum GEMM flops worth a thread handshake (~1 ms of one thread's work). Below that the
+ * wake-up, and on a busy machine the wait for the other core, cost more than the split saves
+ * (face-expression net: 3e6 → 2e7 took its warm median from ~89 to ~83 ms and its first call
+ * from ~350 to ~310 ms; ResNet-50's GEMMs are all larger).
+ */
+let MT_MIN_FLOPS = 2e7;
 
 /** Test hook: the smallest GEMM (in flops) split across threads (0 splits everything). */
 export function setConvMtMinFlops(flops: number): number {
