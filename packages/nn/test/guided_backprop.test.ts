@@ -1,13 +1,11 @@
 /**
- * The seed's GuidedBackprop class, ported line for line, on a small Sequential CNN with weights
+ * The seed's GuidedBackprop class (examples/guided_backprop.ts, ported line for line) on a small Sequential CNN with weights
  * exported from PyTorch (scripts/make_hook_goldens.py): same logits, same guided input gradient.
  */
 import { describe, expect, it } from 'vitest';
 import * as torch from '@gradlens/core';
-import type { Tensor } from '@gradlens/core';
 import * as nn from '@gradlens/nn';
-import { ReLU } from '@gradlens/nn';
-import type { Grads } from '@gradlens/nn';
+import { GuidedBackprop } from '../../../examples/guided_backprop.ts';
 import { fromJson, loadFixture, relErr, type TJson } from './_fixtures.ts';
 
 interface Golden {
@@ -17,61 +15,6 @@ interface Golden {
   logits: TJson;
   guided_grads: TJson;
   repr: string;
-}
-
-class GuidedBackprop {
-  model: nn.Module;
-  gradients: Tensor | null;
-  forward_relu_outputs: Tensor[];
-
-  constructor(model: nn.Module) {
-    this.model = model;
-    this.gradients = null;
-    this.forward_relu_outputs = [];
-    // Put model in evaluation mode
-    this.model.eval();
-    this.update_relus();
-    this.hook_layers();
-  }
-
-  hook_layers(): void {
-    const hook_function = (module: nn.Module, grad_in: Grads, grad_out: Grads): void => {
-      this.gradients = grad_in[0]!;
-    };
-    // Register hook to the first layer
-    const first_layer = [...this.model.children()][0]!;
-    first_layer.register_backward_hook(hook_function);
-  }
-
-  update_relus(): void {
-    const relu_hook_function = (module: nn.Module, grad_in: Grads, grad_out: Grads): Grads | undefined => {
-      if (module instanceof ReLU) {
-        return [torch.clamp(grad_in[0]!, { min: 0.0 })];
-      }
-      return undefined;
-    };
-    // Loop through layers, hook up ReLUs with relu_hook_function
-    for (const module of this.model.modules()) {
-      if (module instanceof ReLU) {
-        module.register_backward_hook(relu_hook_function);
-      }
-    }
-  }
-
-  generate_gradients(input_image: Tensor, target_class: number) {
-    // Forward pass
-    const model_output = this.model(input_image);
-    // Zero gradients
-    this.model.zero_grad();
-    // Target for backprop
-    const one_hot_output = torch.FloatTensor(1, model_output.size(-1)).zero_();
-    one_hot_output.setitem([0, target_class], 1);
-    // Backward pass
-    model_output.backward(one_hot_output);
-    // [0] to get rid of the first channel (1,3,224,224)
-    const gradients_as_arr = this.gradients!.data.numpy().pick(0);
-    return gradients_as_arr;
-  }
 }
 
 function buildModel(): nn.Sequential {
