@@ -10,6 +10,9 @@ export const MODEL_NAMES = ['face-expression', 'alexnet', 'vgg16', 'resnet18', '
 export type ModelName = (typeof MODEL_NAMES)[number];
 export const METHODS = ['guided', 'vanilla'] as const;
 export type Method = (typeof METHODS)[number];
+/** Kernel backends `--device` accepts (`auto` is resolved before the model loads). */
+export const DEVICES = ['cpu', 'gpujs-webasm', 'auto'] as const;
+export type DeviceName = (typeof DEVICES)[number];
 
 /** A bad command line (or option value): printed as one `gbp: error: ...` line, exit code 2. */
 export class UsageError extends Error {
@@ -29,6 +32,8 @@ export interface CliOptions {
   target: string | null;
   out: string;
   method: Method;
+  /** Kernel backend the model runs on (`model.to(device)`); default cpu. */
+  device: DeviceName;
   npy: boolean;
   json: boolean;
   verbose: boolean;
@@ -71,12 +76,16 @@ Options:
                          an index is 0-based
   -o, --out DIR          output folder (default: results)
       --method M         guided (default) | vanilla
+      --device D         kernel backend the model runs on (model.to(D)):
+                         cpu (default) | gpujs-webasm (gpu.js WebAssembly;
+                         correct but much slower here) | auto (the fastest
+                         that really works; never a software GPU adapter)
       --npy              also write the raw C×H×W float32 input gradient as
                          <stem>_Guided_BP.npy (numpy .npy v1.0)
       --json             print one JSON object per image (stdout) instead of text
   -j, --jobs N           parallel workers (default: min(cores, images))
-  -v, --verbose          more detail on stderr (model loading, workers,
-                         library warnings)
+  -v, --verbose          more detail on stderr (chosen backend and adapter and
+                         why, model loading, workers, library warnings)
       --debug            stack traces on errors
   -h, --help             this help
 
@@ -121,6 +130,7 @@ export function parse_args(argv: readonly string[]): ParseResult {
         target: { type: 'string', short: 't' },
         out: { type: 'string', short: 'o' },
         method: { type: 'string' },
+        device: { type: 'string' },
         npy: { type: 'boolean' },
         json: { type: 'boolean' },
         verbose: { type: 'boolean', short: 'v' },
@@ -141,6 +151,7 @@ export function parse_args(argv: readonly string[]): ParseResult {
 
   const model = oneOf('--model', v.model ?? 'face-expression', MODEL_NAMES);
   const method = oneOf('--method', v.method ?? 'guided', METHODS);
+  const device = oneOf('--device', v.device ?? 'cpu', DEVICES);
   const weights = v.weights ?? null;
   if (weights !== null && weights.trim() === '') throw new UsageError('--weights is empty');
   if (model !== 'face-expression' && weights === null) {
@@ -166,6 +177,7 @@ export function parse_args(argv: readonly string[]): ParseResult {
     target,
     out,
     method,
+    device,
     npy: v.npy ?? false,
     json: v.json ?? false,
     verbose: v.verbose ?? false,

@@ -42,6 +42,17 @@ export async function main(argv: readonly string[], io: MainIO = { stdout: proce
     const verbose = (s: string): void => {
       if (parsed.verbose) progress.eprint(`gbp: ${s}`);
     };
+    // --device: load the backend, resolve `auto` (once, here: the workers get the concrete name)
+    const { select_device } = await import('./nn_api.ts');
+    let device;
+    try {
+      device = await select_device(parsed.device);
+    } catch (e) {
+      throw new ModelLoadError(`--device ${parsed.device}: ${describe_error(e)}`);
+    }
+    config.device = device.device;
+    const why = parsed.device === 'auto' ? `auto: ${device.reason}` : parsed.device === 'cpu' ? 'default' : `--device ${parsed.device}`;
+    const device_line = `backend ${device.device} (${why}); adapter ${device.adapter_name ?? 'none'}`;
 
     const outcomes: (Outcome | undefined)[] = new Array(items.length);
     let printed = 0;
@@ -49,6 +60,7 @@ export async function main(argv: readonly string[], io: MainIO = { stdout: proce
     const progress = new Progress(items.length, io.stderr, io.stdout);
     let current: string | null = null;
     install_warning_handler({ verbose: parsed.verbose, current: () => current, print: (l) => progress.eprint(l) });
+    verbose(device_line);
 
     // Results are printed in input order, as soon as all earlier ones are in.
     const flush = (): void => {

@@ -41,6 +41,7 @@ type TorchvisionName = 'alexnet' | 'vgg16' | 'resnet18' | 'resnet50';
 // The nn package is typed loosely here on purpose: only the PyTorch-shaped surface is used.
 interface AnyModule extends ExplainableModel {
   children(): AnyModule[];
+  to(device: string): unknown;
   requires_grad_(requires_grad?: boolean): unknown;
   load_state_dict(sd: Record<string, Tensor>, opts?: { strict?: boolean }): unknown;
   state_dict(): Record<string, Tensor>;
@@ -150,6 +151,8 @@ export function load_model_context(cfg: RunConfig): ModelContext {
   }
   const { model, weights } = cfg.model === 'face-expression' ? load_face_expression(cfg) : load_torchvision(cfg, cfg.model);
   model.eval();
+  // The kernel backend of every layer (--device; `auto` was resolved, and the backend loaded, before).
+  model.to(cfg.device);
   // The CLI reads only the gradient w.r.t. the image: with the parameters frozen, backward skips
   // every weight/bias gradient (a third of the conv work) and the image gradient is unchanged.
   model.requires_grad_(false);

@@ -25,6 +25,8 @@ export interface RunConfig {
   target: number | null;
   out: string;
   method: Method;
+  /** Concrete kernel backend for `model.to(...)` (main resolves `auto` before any model loads). */
+  device: string;
   npy: boolean;
   verbose: boolean;
   debug: boolean;
@@ -68,6 +70,7 @@ export function setup(opts: CliOptions): { config: RunConfig; items: InputItem[]
       target,
       out: opts.out,
       method: opts.method,
+      device: opts.device,
       npy: opts.npy,
       verbose: opts.verbose,
       debug: opts.debug,

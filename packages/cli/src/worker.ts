@@ -10,6 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { to_error_info } from './errors.ts';
 import type { ErrorInfo } from './errors.ts';
 import { load_model_context } from './model_context.ts';
+import { resolve_device } from './nn_api.ts';
 import type { ModelContext } from './model_context.ts';
 import { run_image } from './run_image.ts';
 import type { ImageResult } from './run_image.ts';
@@ -39,12 +40,16 @@ if (parentPort) {
     current: () => current,
     print: (line) => port.postMessage({ type: 'warning', line } satisfies FromWorker),
   });
-  try {
-    ctx = load_model_context(config);
-    port.postMessage({ type: 'ready', load_ms: ctx.load_ms, weights: ctx.weights } satisfies FromWorker);
-  } catch (e) {
-    port.postMessage({ type: 'load_error', error: to_error_info(e, 'model') } satisfies FromWorker);
-  }
+  // The main thread sends images only after 'ready'.
+  void (async (): Promise<void> => {
+    try {
+      await resolve_device(config.device); // loads an optional backend (gpujs-webasm) in this thread
+      ctx = load_model_context(config);
+      port.postMessage({ type: 'ready', load_ms: ctx.load_ms, weights: ctx.weights } satisfies FromWorker);
+    } catch (e) {
+      port.postMessage({ type: 'load_error', error: to_error_info(e, 'model') } satisfies FromWorker);
+    }
+  })();
   port.on('message', (msg: ToWorker) => {
     if (msg.type === 'stop' || ctx === null) {
       port.close();

@@ -24,7 +24,7 @@ describe('parse_args', () => {
   it('defaults', () => {
     expect(ok(['a.png'])).toEqual({
       help: false, inputs: ['a.png'], model: 'face-expression', weights: null, num_classes: null, labels_file: null,
-      target: null, out: 'results', method: 'guided', npy: false, json: false, verbose: false, debug: false, jobs: null,
+      target: null, out: 'results', method: 'guided', device: 'cpu', npy: false, json: false, verbose: false, debug: false, jobs: null,
     });
   });
 
@@ -35,6 +35,15 @@ describe('parse_args', () => {
       target: 'happy', out: 'out', method: 'vanilla', npy: true, json: true, verbose: true, debug: true, jobs: 3 });
     expect(ok(['a.png', '--target=-1']).target).toBe('-1');
     expect(ok(['a.png', '--model=vgg16', '--weights=v.safetensors']).model).toBe('vgg16');
+  });
+
+  it('--device', () => {
+    expect(ok(['a.png', '--device', 'gpujs-webasm']).device).toBe('gpujs-webasm');
+    expect(ok(['a.png', '--device=auto']).device).toBe('auto');
+    expect(ok(['a.png', '--device', 'cpu']).device).toBe('cpu');
+    usage(['a.png', '--device', 'cuda'], /^--device must be one of cpu, gpujs-webasm, auto; got 'cuda'$/);
+    usage(['a.png', '--device'], /--device/);
+    expect(HELP_TEXT).toMatch(/--device D +kernel backend/);
   });
 
   it('--help wins over everything else', () => {

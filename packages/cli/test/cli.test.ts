@@ -62,6 +62,7 @@ describe('gbp usage errors (exit 2, one line)', () => {
     [['x.png', '--model', 'resnet50'], /^gbp: error: --model resnet50 needs --weights FILE\.safetensors .*random weights\n$/],
     [['x.png', '--frobnicate'], /^gbp: error: Unknown option '--frobnicate'.*\n$/],
     [['x.png', '--jobs', '0'], /^gbp: error: --jobs expects a positive integer, got '0'\n$/],
+    [['x.png', '--device', 'cuda'], /^gbp: error: --device must be one of cpu, gpujs-webasm, auto; got 'cuda'\n$/],
     [[example, '--target', 'joyful'], /^gbp: error: --target 'joyful': unknown label; known labels: neutral, happy, sad, angry, fearful, disgusted, surprised\n$/],
     [[example, '--target', '7'], /^gbp: error: --target 7: class index out of range \(the model has 7 classes, 0\.\.6\)\n$/],
   ])('%j', (args, re) => {
@@ -133,10 +134,11 @@ describe('gbp on the example face', () => {
     expect(readdirSync(out).filter((n) => n.startsWith('.'))).toEqual([]); // no staging leftovers
   }, 240_000);
 
-  it('text output, vanilla method and an explicit --target', () => {
+  it('text output, vanilla method, an explicit --target, --device cpu --verbose', () => {
     const out = tmp('vanilla');
-    const r = gbp([example, '--method', 'vanilla', '--target', 'surprised', '--out', out]);
+    const r = gbp([example, '--method', 'vanilla', '--target', 'surprised', '--out', out, '--device', 'cpu', '--verbose']);
     expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^gbp: backend cpu \(default\); adapter none$/m);
     expect(r.stdout).toMatch(/AF01HAHR\.png: happy \(99\.99\d*%\)/);
     expect(r.stdout).toMatch(/surprised .*<- explained/);
     expect(r.stdout).toContain(join(out, 'AF01HAHR_Vanilla_BP_color.png'));

@@ -5,6 +5,7 @@
  */
 export { Module, type AnyModule, type StateDict, type IncompatibleKeys, type ModuleArgs, type ModuleOutput } from './module.ts';
 export { Parameter } from './parameter.ts';
+export { resolve_device, select_device, type Device, type DeviceSelection } from './functional/_device.ts';
 export { Sequential, ModuleList, ModuleDict } from './containers.ts';
 export { Conv2d, type Conv2dOptions } from './layers/conv.ts';
 export { Linear } from './layers/linear.ts';

@@ -9,6 +9,8 @@ import { HookDict, type HookEntry } from './hooks/hook_dict.ts';
 import { BackwardHook, type ModuleBackwardHookFn, type ModuleBackwardPreHookFn } from './hooks/backward_hook.ts';
 import { globalHooks } from './hooks/global.ts';
 import type { BackwardHookOptions, ForwardHookOptions, Grads, Kwargs } from './hooks/types.ts';
+import { get_backend } from './functional/_util.ts';
+import { check_device } from './functional/_device.ts';
 
 /** A state dict: parameter and persistent-buffer names (`layer1.0.conv1.weight`) to tensors, in registration order. */
 export type StateDict = Record<string, Tensor>;
@@ -56,6 +58,8 @@ interface ModuleInternals {
   backwardHooks: HookDict<ModuleBackwardHookFn>;
   backwardPreHooks: HookDict<ModuleBackwardPreHookFn>;
   isFullBackwardHook: boolean | null;
+  /** Kernel backend of this module's ops (`to(device)`); null = the global default (`set_backend`). */
+  device: string | null;
 }
 
 const NON_FULL_WARNINGS = {
@@ -135,6 +139,7 @@ export class Module<In extends unknown[] = [Tensor], Out = Tensor> {
       backwardHooks: new HookDict(),
       backwardPreHooks: new HookDict(),
       isFullBackwardHook: null,
+      device: null,
     };
     Object.defineProperty(self, '_s', { value: internals, enumerable: false, writable: false });
     Object.defineProperty(self, 'training', { value: true, enumerable: false, writable: true });
@@ -405,6 +410,33 @@ export class Module<In extends unknown[] = [Tensor], Out = Tensor> {
     for (const m of this.children()) m.apply(fn);
     fn(this as unknown as Module);
     return this;
+  }
+
+  // ---- device -------------------------------------------------------------------------------
+
+  /**
+   * Selects the kernel backend that runs this module's ops and its descendants' (recursively),
+   * forward and backward — gradlens's equivalent of moving a model to a device. `device` is a
+   * registered backend name: `'cpu'` (built in), `'gpujs-webasm'` or any other registered one.
+   * Parameters and buffers stay host arrays (nothing is copied), and tensors need no `.to()`.
+   * `'auto'` is chosen asynchronously: `model.to(await nn.resolve_device('auto'))`; optional
+   * backends (`'gpujs-webasm'`) are loaded by `await nn.resolve_device(name)` (or by importing
+   * `kernels/gpujs`). An unknown name throws, listing the registered backends.
+   */
+  to(device: string): this {
+    check_device(device, 'Module.to');
+    for (const m of this.modules()) m._s.device = device;
+    return this;
+  }
+
+  /** The kernel backend this module's ops run on: the one set by `to(device)`, else the global default ('cpu'). */
+  get device(): string {
+    return this._s.device ?? get_backend();
+  }
+
+  /** @internal The backend layers pass to their Functions (undefined = the global default at call time). */
+  protected _kernel_backend(): string | undefined {
+    return this._s.device ?? undefined;
   }
 
   // ---- modes and gradients ------------------------------------------------------------------

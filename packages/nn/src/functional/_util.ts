@@ -15,8 +15,17 @@ export function get_backend(): string {
   return backendName;
 }
 
-export function kernels(): KernelSet {
-  return getKernels(backendName);
+/**
+ * The kernel set of `backend` (a module's backend, chosen with `module.to(device)`), or of the
+ * global default (`set_backend`, 'cpu' unless changed) when none is given.
+ */
+export function kernels(backend?: string): KernelSet {
+  return getKernels(backend ?? backendName);
+}
+
+/** The backend a Function call runs on: the given one (a module's), else the global default. */
+export function resolveBackend(backend?: string | null): string {
+  return backend ?? backendName;
 }
 
 /** The float32 values of `t` in C order (no copy when already contiguous). */

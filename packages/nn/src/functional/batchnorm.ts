@@ -1,7 +1,7 @@
 import * as torch from '@gradlens/core';
 import type { Tensor } from '@gradlens/core';
 import type { BatchNorm2dParams } from '../kernels/types.ts';
-import { f32, kernels, make } from './_util.ts';
+import { f32, kernels, make, resolveBackend } from './_util.ts';
 
 type FunctionCtx = torch.autograd.FunctionCtx;
 
@@ -15,10 +15,12 @@ export class BatchNormFunction extends torch.autograd.Function {
   static override forward(
     ctx: FunctionCtx, x: Tensor, weight: Tensor | null, bias: Tensor | null,
     runningMean: Tensor | null, runningVar: Tensor | null, training: boolean, momentum: number, eps: number,
+    backend?: string,
   ): Tensor {
     const [N, C, H, W] = x.shape as [number, number, number, number];
     const p: BatchNorm2dParams = { N, C, H, W, eps };
-    const K = kernels();
+    ctx.backend = resolveBackend(backend);
+    const K = kernels(ctx.backend as string);
     const xd = f32(x, 'batch_norm');
     const wd = weight ? f32(weight, 'batch_norm') : null;
     const bd = bias ? f32(bias, 'batch_norm') : null;
@@ -68,11 +70,11 @@ export class BatchNormFunction extends torch.autograd.Function {
     const wd = ctx.hasWeight && weight ? f32(weight, 'batch_norm') : null;
     const go = f32(g, 'batch_norm backward');
     if (ctx.training) {
-      kernels().batchNorm2dBackwardTrain(p, go, f32(x, 'batch_norm'), ctx.mean as Float32Array, ctx.invstd as Float32Array, wd, gx, gw, gb);
+      kernels(ctx.backend as string).batchNorm2dBackwardTrain(p, go, f32(x, 'batch_norm'), ctx.mean as Float32Array, ctx.invstd as Float32Array, wd, gx, gw, gb);
     } else {
-      kernels().batchNorm2dBackwardEval(p, go, f32(x, 'batch_norm'), ctx.rm as Float32Array, ctx.rv as Float32Array, wd, gx, gw, gb);
+      kernels(ctx.backend as string).batchNorm2dBackwardEval(p, go, f32(x, 'batch_norm'), ctx.rm as Float32Array, ctx.rv as Float32Array, wd, gx, gw, gb);
     }
-    return [gx ? make(gx, x.shape) : null, gw ? make(gw, [p.C]) : null, gb ? make(gb, [p.C]) : null, null, null, null, null, null];
+    return [gx ? make(gx, x.shape) : null, gw ? make(gw, [p.C]) : null, gb ? make(gb, [p.C]) : null, null, null, null, null, null, null];
   }
 }
 
@@ -82,6 +84,8 @@ export interface BatchNormFnOptions {
   training?: boolean;
   momentum?: number;
   eps?: number;
+  /** Kernel backend to run on (`nn.BatchNorm2d` passes its module's, see `Module.to`); default: the global one. */
+  backend?: string;
 }
 
 /**
@@ -96,6 +100,7 @@ export function batch_norm(input: Tensor, running_mean: Tensor | null, running_v
   const ctxFree = (x: Tensor): Tensor => (save ? x.reshape(save) : x);
   const y = BatchNormFunction.apply(
     x4, opts.weight ?? null, opts.bias ?? null, running_mean, running_var, opts.training ?? false, opts.momentum ?? 0.1, opts.eps ?? 1e-5,
+    resolveBackend(opts.backend),
   );
   return ctxFree(y);
 }

@@ -1,7 +1,7 @@
 import * as torch from '@gradlens/core';
 import type { Tensor } from '@gradlens/core';
 import { makeConv2dParams, samePadding, type Conv2dParams } from '../kernels/types.ts';
-import { checkDim, f32, kernels, make, pair } from './_util.ts';
+import { checkDim, f32, kernels, make, pair, resolveBackend } from './_util.ts';
 
 type FunctionCtx = torch.autograd.FunctionCtx;
 
@@ -16,6 +16,8 @@ export interface Conv2dFnOptions {
   padding?: Conv2dPadding;
   dilation?: number | [number, number];
   groups?: number;
+  /** Kernel backend to run on (`nn.Conv2d` passes its module's, see `Module.to`); default: the global one (`set_backend`). */
+  backend?: string;
 }
 
 /** [top, bottom, left, right] of a conv with PyTorch's 'same' rule (extra padding goes after). */
@@ -39,11 +41,12 @@ export { samePadding };
 export class Conv2dFunction extends torch.autograd.Function {
   static backward_name = 'ConvolutionBackward0';
 
-  static override forward(ctx: FunctionCtx, x: Tensor, w: Tensor, b: Tensor | null, p: Conv2dParams): Tensor {
+  static override forward(ctx: FunctionCtx, x: Tensor, w: Tensor, b: Tensor | null, p: Conv2dParams, backend?: string): Tensor {
     ctx.save_for_backward(x, w);
     ctx.p = p;
+    ctx.backend = resolveBackend(backend);
     const out = new Float32Array(p.N * p.OC * p.OH * p.OW);
-    kernels().conv2dForward(p, f32(x, 'conv2d'), f32(w, 'conv2d'), b ? f32(b, 'conv2d') : null, out);
+    kernels(ctx.backend as string).conv2dForward(p, f32(x, 'conv2d'), f32(w, 'conv2d'), b ? f32(b, 'conv2d') : null, out);
     return make(out, [p.N, p.OC, p.OH, p.OW]);
   }
 
@@ -57,17 +60,17 @@ export class Conv2dFunction extends torch.autograd.Function {
     let gb: Tensor | null = null;
     if (nx) {
       const d = new Float32Array(p.N * p.C * p.H * p.W);
-      kernels().conv2dBackwardInput(p, go, f32(w, 'conv2d'), d);
+      kernels(ctx.backend as string).conv2dBackwardInput(p, go, f32(w, 'conv2d'), d);
       gx = make(d, [p.N, p.C, p.H, p.W]);
     }
     if (nw || nb) {
       const dw = nw ? new Float32Array(w.numel()) : null;
       const db = nb ? new Float32Array(p.OC) : null;
-      kernels().conv2dBackwardWeight(p, f32(x, 'conv2d'), go, dw, db);
+      kernels(ctx.backend as string).conv2dBackwardWeight(p, f32(x, 'conv2d'), go, dw, db);
       if (dw) gw = make(dw, w.shape);
       if (db) gb = make(db, [p.OC]);
     }
-    return [gx, gw, gb, null];
+    return [gx, gw, gb, null, null];
   }
 }
 
@@ -96,6 +99,6 @@ export function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null = null
   if (p.OH <= 0 || p.OW <= 0) {
     throw new Error(`Calculated padded input size per channel: (${H + pt + pb} x ${W + pl + pr}). Kernel size: (${dilation[0] * (KH - 1) + 1} x ${dilation[1] * (KW - 1) + 1}). Kernel size can't be greater than actual input size`);
   }
-  const out = Conv2dFunction.apply(x, weight, bias, p);
+  const out = Conv2dFunction.apply(x, weight, bias, p, resolveBackend(opts.backend));
   return unbatched ? out.squeeze(0) : out;
 }

@@ -1,6 +1,6 @@
 import * as torch from '@gradlens/core';
 import type { Tensor } from '@gradlens/core';
-import { f32, kernels, make } from './_util.ts';
+import { f32, kernels, make, resolveBackend } from './_util.ts';
 
 type FunctionCtx = torch.autograd.FunctionCtx;
 
@@ -23,37 +23,38 @@ export class TFunction extends torch.autograd.Function {
 export class AddmmFunction extends torch.autograd.Function {
   static backward_name = 'AddmmBackward0';
 
-  static override forward(ctx: FunctionCtx, bias: Tensor, x: Tensor, wT: Tensor): Tensor {
-    return linearForward(ctx, x, wT, bias);
+  static override forward(ctx: FunctionCtx, bias: Tensor, x: Tensor, wT: Tensor, backend?: string): Tensor {
+    return linearForward(ctx, x, wT, bias, backend);
   }
 
   static override backward(ctx: FunctionCtx, g: Tensor): (Tensor | null)[] {
     const [gx, gwT, gb] = linearBackward(ctx, g, ctx.needs_input_grad[1]!, ctx.needs_input_grad[2]!, ctx.needs_input_grad[0]!);
-    return [gb, gx, gwT];
+    return [gb, gx, gwT, null];
   }
 }
 
 export class MmFunction extends torch.autograd.Function {
   static backward_name = 'MmBackward0';
 
-  static override forward(ctx: FunctionCtx, x: Tensor, wT: Tensor): Tensor {
-    return linearForward(ctx, x, wT, null);
+  static override forward(ctx: FunctionCtx, x: Tensor, wT: Tensor, backend?: string): Tensor {
+    return linearForward(ctx, x, wT, null, backend);
   }
 
   static override backward(ctx: FunctionCtx, g: Tensor): (Tensor | null)[] {
     const [gx, gwT] = linearBackward(ctx, g, ctx.needs_input_grad[0]!, ctx.needs_input_grad[1]!, false);
-    return [gx, gwT];
+    return [gx, gwT, null];
   }
 }
 
-function linearForward(ctx: FunctionCtx, x: Tensor, wT: Tensor, bias: Tensor | null): Tensor {
+function linearForward(ctx: FunctionCtx, x: Tensor, wT: Tensor, bias: Tensor | null, backend: string | undefined): Tensor {
   const [N, K] = x.shape as [number, number];
   const OUT = wT.shape[1]!;
   const p = { N, K, OUT };
   ctx.p = p;
+  ctx.backend = resolveBackend(backend);
   ctx.save_for_backward(x, wT);
   const out = new Float32Array(N * OUT);
-  kernels().linearForward(p, f32(x, 'linear'), f32(wT.t(), 'linear'), bias ? f32(bias, 'linear') : null, out);
+  kernels(ctx.backend as string).linearForward(p, f32(x, 'linear'), f32(wT.t(), 'linear'), bias ? f32(bias, 'linear') : null, out);
   return make(out, [N, OUT]);
 }
 
@@ -66,21 +67,24 @@ function linearBackward(ctx: FunctionCtx, g: Tensor, nx: boolean, nw: boolean, n
   let gb: Tensor | null = null;
   if (nx) {
     const d = new Float32Array(p.N * p.K);
-    kernels().linearBackwardInput(p, go, f32(wT.t(), 'linear'), d);
+    kernels(ctx.backend as string).linearBackwardInput(p, go, f32(wT.t(), 'linear'), d);
     gx = make(d, [p.N, p.K]);
   }
   if (nw || nb) {
     const dw = nw ? new Float32Array(p.OUT * p.K) : null;
     const db = nb ? new Float32Array(p.OUT) : null;
-    kernels().linearBackwardWeight(p, f32(x, 'linear'), go, dw, db);
+    kernels(ctx.backend as string).linearBackwardWeight(p, f32(x, 'linear'), go, dw, db);
     if (dw) gwT = make(dw, [p.OUT, p.K]).t();
     if (db) gb = make(db, [p.OUT]);
   }
   return [gx, gwT, gb];
 }
 
-/** `F.linear(input, weight, bias)`: y = x·Wᵀ + b over the last dim of `input` (any leading dims). */
-export function linear(input: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+/**
+ * `F.linear(input, weight, bias)`: y = x·Wᵀ + b over the last dim of `input` (any leading dims).
+ * `opts.backend`: kernel backend (`nn.Linear` passes its module's); default: the global one.
+ */
+export function linear(input: Tensor, weight: Tensor, bias: Tensor | null = null, opts: { backend?: string } = {}): Tensor {
   if (weight.dim() !== 2) throw new Error(`linear: weight must be 2-D, got [${weight.shape.join(', ')}]`);
   const [OUT, K] = weight.shape as [number, number];
   const inShape = input.shape;
@@ -89,6 +93,7 @@ export function linear(input: Tensor, weight: Tensor, bias: Tensor | null = null
   }
   const x2 = inShape.length === 2 ? input : input.reshape(-1, K);
   const wT = TFunction.apply(weight);
-  const y = bias ? AddmmFunction.apply(bias, x2, wT) : MmFunction.apply(x2, wT);
+  const backend = resolveBackend(opts.backend);
+  const y = bias ? AddmmFunction.apply(bias, x2, wT, backend) : MmFunction.apply(x2, wT, backend);
   return inShape.length === 2 ? y : y.view([...inShape.slice(0, -1), OUT]);
 }

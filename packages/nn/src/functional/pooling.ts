@@ -1,7 +1,7 @@
 import * as torch from '@gradlens/core';
 import { Tensor } from '@gradlens/core';
 import { makePool2dParams, type AdaptivePool2dParams, type AvgPool2dOptions, type Pool2dParams } from '../kernels/types.ts';
-import { checkDim, f32, kernels, make, pair } from './_util.ts';
+import { checkDim, f32, kernels, make, pair, resolveBackend } from './_util.ts';
 
 type FunctionCtx = torch.autograd.FunctionCtx;
 type IntOrPair = number | [number, number];
@@ -12,6 +12,8 @@ export interface MaxPool2dFnOptions {
   padding?: IntOrPair;
   dilation?: IntOrPair;
   ceil_mode?: boolean;
+  /** Kernel backend to run on (the layer passes its module's, see `Module.to`); default: the global one. */
+  backend?: string;
 }
 
 export interface AvgPool2dFnOptions {
@@ -20,6 +22,8 @@ export interface AvgPool2dFnOptions {
   ceil_mode?: boolean;
   count_include_pad?: boolean;
   divisor_override?: number | null;
+  /** Kernel backend to run on (the layer passes its module's, see `Module.to`); default: the global one. */
+  backend?: string;
 }
 
 function batched(x: Tensor, what: string): [Tensor, boolean] {
@@ -40,11 +44,12 @@ function poolParams(x: Tensor, kernel: IntOrPair, o: { stride?: IntOrPair | null
 export class MaxPool2dFunction extends torch.autograd.Function {
   static backward_name = 'MaxPool2DWithIndicesBackward0';
 
-  static override forward(ctx: FunctionCtx, x: Tensor, p: Pool2dParams): Tensor[] {
+  static override forward(ctx: FunctionCtx, x: Tensor, p: Pool2dParams, backend?: string): Tensor[] {
     const n = p.N * p.C * p.OH * p.OW;
     const out = new Float32Array(n);
     const argmax = new Int32Array(n);
-    kernels().maxPool2dForward(p, f32(x, 'max_pool2d'), out, argmax);
+    ctx.backend = resolveBackend(backend);
+    kernels(ctx.backend as string).maxPool2dForward(p, f32(x, 'max_pool2d'), out, argmax);
     ctx.p = p;
     ctx.argmax = argmax;
     const shape = [p.N, p.C, p.OH, p.OW];
@@ -56,15 +61,15 @@ export class MaxPool2dFunction extends torch.autograd.Function {
   static override backward(ctx: FunctionCtx, g: Tensor): (Tensor | null)[] {
     const p = ctx.p as Pool2dParams;
     const gx = new Float32Array(p.N * p.C * p.H * p.W);
-    kernels().maxPool2dBackward(p, f32(g, 'max_pool2d backward'), ctx.argmax as Int32Array, gx);
-    return [make(gx, [p.N, p.C, p.H, p.W]), null];
+    kernels(ctx.backend as string).maxPool2dBackward(p, f32(g, 'max_pool2d backward'), ctx.argmax as Int32Array, gx);
+    return [make(gx, [p.N, p.C, p.H, p.W]), null, null];
   }
 }
 
 /** `F.max_pool2d_with_indices`: values and flat indices (ih·W + iw within each plane). */
 export function max_pool2d_with_indices(input: Tensor, kernel_size: IntOrPair, opts: MaxPool2dFnOptions = {}): [Tensor, Tensor] {
   const [x, unb] = batched(input, 'max_pool2d');
-  const [v, i] = MaxPool2dFunction.apply(x, poolParams(x, kernel_size, opts)) as [Tensor, Tensor];
+  const [v, i] = MaxPool2dFunction.apply(x, poolParams(x, kernel_size, opts), resolveBackend(opts.backend)) as [Tensor, Tensor];
   return unb ? [v.squeeze(0), i.squeeze(0)] : [v, i];
 }
 
@@ -77,9 +82,10 @@ export function max_pool2d(input: Tensor, kernel_size: IntOrPair, opts: MaxPool2
 export class AvgPool2dFunction extends torch.autograd.Function {
   static backward_name = 'AvgPool2DBackward0';
 
-  static override forward(ctx: FunctionCtx, x: Tensor, p: Pool2dParams, o: AvgPool2dOptions): Tensor {
+  static override forward(ctx: FunctionCtx, x: Tensor, p: Pool2dParams, o: AvgPool2dOptions, backend?: string): Tensor {
     const out = new Float32Array(p.N * p.C * p.OH * p.OW);
-    kernels().avgPool2dForward(p, o, f32(x, 'avg_pool2d'), out);
+    ctx.backend = resolveBackend(backend);
+    kernels(ctx.backend as string).avgPool2dForward(p, o, f32(x, 'avg_pool2d'), out);
     ctx.p = p;
     ctx.o = o;
     return make(out, [p.N, p.C, p.OH, p.OW]);
@@ -88,8 +94,8 @@ export class AvgPool2dFunction extends torch.autograd.Function {
   static override backward(ctx: FunctionCtx, g: Tensor): (Tensor | null)[] {
     const p = ctx.p as Pool2dParams;
     const gx = new Float32Array(p.N * p.C * p.H * p.W);
-    kernels().avgPool2dBackward(p, ctx.o as AvgPool2dOptions, f32(g, 'avg_pool2d backward'), gx);
-    return [make(gx, [p.N, p.C, p.H, p.W]), null, null];
+    kernels(ctx.backend as string).avgPool2dBackward(p, ctx.o as AvgPool2dOptions, f32(g, 'avg_pool2d backward'), gx);
+    return [make(gx, [p.N, p.C, p.H, p.W]), null, null, null];
   }
 }
 
@@ -99,7 +105,7 @@ export function avg_pool2d(input: Tensor, kernel_size: IntOrPair, opts: AvgPool2
   const p = poolParams(x, kernel_size, opts);
   const o: AvgPool2dOptions = { countIncludePad: opts.count_include_pad ?? true, divisorOverride: opts.divisor_override ?? null };
   if (o.divisorOverride !== null && o.divisorOverride <= 0) throw new Error('divisor must be not zero');
-  const y = AvgPool2dFunction.apply(x, p, o);
+  const y = AvgPool2dFunction.apply(x, p, o, resolveBackend(opts.backend));
   return unb ? y.squeeze(0) : y;
 }
 
@@ -107,9 +113,10 @@ export function avg_pool2d(input: Tensor, kernel_size: IntOrPair, opts: AvgPool2
 export class AdaptiveAvgPool2dFunction extends torch.autograd.Function {
   static backward_name = 'AdaptiveAvgPool2DBackward0';
 
-  static override forward(ctx: FunctionCtx, x: Tensor, p: AdaptivePool2dParams): Tensor {
+  static override forward(ctx: FunctionCtx, x: Tensor, p: AdaptivePool2dParams, backend?: string): Tensor {
     const out = new Float32Array(p.N * p.C * p.OH * p.OW);
-    kernels().adaptiveAvgPool2dForward(p, f32(x, 'adaptive_avg_pool2d'), out);
+    ctx.backend = resolveBackend(backend);
+    kernels(ctx.backend as string).adaptiveAvgPool2dForward(p, f32(x, 'adaptive_avg_pool2d'), out);
     ctx.p = p;
     return make(out, [p.N, p.C, p.OH, p.OW]);
   }
@@ -117,8 +124,8 @@ export class AdaptiveAvgPool2dFunction extends torch.autograd.Function {
   static override backward(ctx: FunctionCtx, g: Tensor): (Tensor | null)[] {
     const p = ctx.p as AdaptivePool2dParams;
     const gx = new Float32Array(p.N * p.C * p.H * p.W);
-    kernels().adaptiveAvgPool2dBackward(p, f32(g, 'adaptive_avg_pool2d backward'), gx);
-    return [make(gx, [p.N, p.C, p.H, p.W]), null];
+    kernels(ctx.backend as string).adaptiveAvgPool2dBackward(p, f32(g, 'adaptive_avg_pool2d backward'), gx);
+    return [make(gx, [p.N, p.C, p.H, p.W]), null, null];
   }
 }
 
@@ -126,7 +133,7 @@ export class AdaptiveAvgPool2dFunction extends torch.autograd.Function {
  * `F.adaptive_avg_pool2d(input, output_size)`; `null` in output_size keeps that input size. An
  * output of 1×1 is a mean over H, W (grad_fn `MeanBackward1`), as in PyTorch.
  */
-export function adaptive_avg_pool2d(input: Tensor, output_size: number | [number | null, number | null]): Tensor {
+export function adaptive_avg_pool2d(input: Tensor, output_size: number | [number | null, number | null], opts: { backend?: string } = {}): Tensor {
   const [x, unb] = batched(input, 'adaptive_avg_pool2d');
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const [oh, ow] = typeof output_size === 'number' ? [output_size, output_size] : output_size;
@@ -134,6 +141,6 @@ export function adaptive_avg_pool2d(input: Tensor, output_size: number | [number
   const OW = ow ?? W;
   let y: Tensor;
   if (OH === 1 && OW === 1) y = x.mean([-1, -2], { keepdim: true });
-  else y = AdaptiveAvgPool2dFunction.apply(x, { N, C, H, W, OH, OW });
+  else y = AdaptiveAvgPool2dFunction.apply(x, { N, C, H, W, OH, OW }, resolveBackend(opts.backend));
   return unb ? y.squeeze(0) : y;
 }

@@ -93,7 +93,7 @@ export class BatchNorm2d extends Module {
     const bnTraining = this.training ? true : this.running_mean === null && this.running_var === null;
     const useStats = !this.training || this.track_running_stats;
     return batch_norm(input, useStats ? this.running_mean : null, useStats ? this.running_var : null, {
-      weight: this.weight, bias: this.bias, training: bnTraining, momentum: factor, eps: this.eps,
+      weight: this.weight, bias: this.bias, training: bnTraining, momentum: factor, eps: this.eps, backend: this._kernel_backend(),
     });
   }
 

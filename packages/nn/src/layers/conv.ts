@@ -79,7 +79,7 @@ export class Conv2d extends Module {
   }
 
   forward(input: Tensor): Tensor {
-    return conv2d(input, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+    return conv2d(input, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups, backend: this._kernel_backend() });
   }
 
   override extra_repr(): string {

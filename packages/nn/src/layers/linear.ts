@@ -37,7 +37,7 @@ export class Linear extends Module {
   }
 
   forward(input: Tensor): Tensor {
-    return linear(input, this.weight, this.bias);
+    return linear(input, this.weight, this.bias, { backend: this._kernel_backend() });
   }
 
   override extra_repr(): string {

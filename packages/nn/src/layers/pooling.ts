@@ -32,10 +32,10 @@ export class MaxPool2d extends Module<[Tensor], Tensor> {
   }
   /** The pooled values (use `F.max_pool2d_with_indices` or `forward_with_indices` for the indices). */
   forward(input: Tensor): Tensor {
-    return max_pool2d(input, this.kernel_size, { stride: this.stride, padding: this.padding, dilation: this.dilation, ceil_mode: this.ceil_mode });
+    return max_pool2d(input, this.kernel_size, { stride: this.stride, padding: this.padding, dilation: this.dilation, ceil_mode: this.ceil_mode, backend: this._kernel_backend() });
   }
   forward_with_indices(input: Tensor): [Tensor, Tensor] {
-    return max_pool2d_with_indices(input, this.kernel_size, { stride: this.stride, padding: this.padding, dilation: this.dilation, ceil_mode: this.ceil_mode });
+    return max_pool2d_with_indices(input, this.kernel_size, { stride: this.stride, padding: this.padding, dilation: this.dilation, ceil_mode: this.ceil_mode, backend: this._kernel_backend() });
   }
   override extra_repr(): string {
     return `kernel_size=${pyVal(this.kernel_size)}, stride=${pyVal(this.stride)}, padding=${pyVal(this.padding)}, dilation=${pyVal(this.dilation)}, ceil_mode=${pyBool(this.ceil_mode)}`;
@@ -70,7 +70,7 @@ export class AvgPool2d extends Module {
   forward(input: Tensor): Tensor {
     return avg_pool2d(input, this.kernel_size, {
       stride: this.stride, padding: this.padding, ceil_mode: this.ceil_mode,
-      count_include_pad: this.count_include_pad, divisor_override: this.divisor_override,
+      count_include_pad: this.count_include_pad, divisor_override: this.divisor_override, backend: this._kernel_backend(),
     });
   }
   override extra_repr(): string {
@@ -86,7 +86,7 @@ export class AdaptiveAvgPool2d extends Module {
     this.output_size = output_size;
   }
   forward(input: Tensor): Tensor {
-    return adaptive_avg_pool2d(input, this.output_size);
+    return adaptive_avg_pool2d(input, this.output_size, { backend: this._kernel_backend() });
   }
   override extra_repr(): string {
     return `output_size=${pyVal(this.output_size)}`;

@@ -192,3 +192,15 @@ export function randArr(n: number, seed: number): Float32Array {
   }
   return a;
 }
+
+/** max |a − b| / max(scale): error measured against the magnitude that bounds float rounding (e.g. Σ|x·w| for dot products). */
+export function scaledErr(a: Arr, b: Arr, scale: Arr): number {
+  if (a.length < b.length) return Infinity;
+  let d = 0, m = 1e-30;
+  for (let i = 0; i < b.length; i++) {
+    if (Number.isNaN(a[i]!) || Number.isNaN(b[i]!)) return Infinity;
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+    m = Math.max(m, Math.abs(scale[i]!));
+  }
+  return d / m;
+}
