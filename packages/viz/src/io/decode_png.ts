@@ -1,3 +1,4 @@
+import { inflateSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { ImageDecodeError, MAX_IMAGE_PIXELS } from '../errors.ts';
 import { make_image } from '../image.ts';
@@ -14,6 +15,45 @@ interface PngHeader {
   colorType: number;
   /** tRNS colour key of a gray (1 value) or RGB (3 values) image, in the file's bit depth. */
   key: number[] | null;
+  interlaced: boolean;
+  /** The IDAT payloads, in order (together one zlib stream). */
+  idat: Uint8Array[];
+}
+
+const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
+/** Filtered image data size the header implies: per (Adam7 pass and) row, a filter byte plus the packed samples. */
+function expectedDataLength(h: PngHeader): number {
+  const bits = h.depth * CHANNELS[h.colorType]!;
+  const rowBytes = (w: number): number => 1 + Math.ceil((w * bits) / 8);
+  if (!h.interlaced) return h.height * rowBytes(h.width);
+  // Adam7 passes: [x start, y start, x step, y step]
+  const passes = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]] as const;
+  let total = 0;
+  for (const [x0, y0, dx, dy] of passes) {
+    const w = Math.ceil((h.width - x0) / dx);
+    const rows = Math.ceil((h.height - y0) / dy);
+    if (w > 0 && rows > 0) total += rows * rowBytes(w);
+  }
+  return total;
+}
+
+/**
+ * Inflates the IDAT stream with Node's zlib, which throws on corruption, and checks its length:
+ * pngjs's own inflate can hand back a short buffer padded with uninitialised memory, which made
+ * corrupt files decode "successfully" to garbage now and then.
+ */
+function checkImageData(h: PngHeader, path: string): void {
+  let inflated: Uint8Array;
+  try {
+    inflated = inflateSync(Buffer.concat(h.idat));
+  } catch (err) {
+    throw new ImageDecodeError(path, `corrupt PNG (image data: ${err instanceof Error ? err.message : String(err)})`, { cause: err });
+  }
+  const want = expectedDataLength(h);
+  if (inflated.length < want) {
+    throw new ImageDecodeError(path, `corrupt PNG (image data has ${inflated.length} bytes, the header needs ${want})`);
+  }
 }
 
 const VALID_DEPTHS: Record<number, number[]> = {
@@ -63,13 +103,16 @@ function checkStructure(buf: Uint8Array, path: string): PngHeader {
         fail(`unsupported PNG colour type ${colorType} with bit depth ${depth}`);
       }
       if (buf[pos + 18] !== 0 || buf[pos + 19] !== 0 || buf[pos + 20]! > 1) fail('corrupt PNG (invalid IHDR method fields)');
-      header = { width, height, depth, colorType, key: null };
+      header = { width, height, depth, colorType, key: null, interlaced: buf[pos + 20] === 1, idat: [] };
     } else if (type === 'tRNS' && header !== null) {
       if (header.colorType === 0 && len >= 2) header.key = [view.getUint16(pos + 8)];
       if (header.colorType === 2 && len >= 6) {
         header.key = [view.getUint16(pos + 8), view.getUint16(pos + 10), view.getUint16(pos + 12)];
       }
-    } else if (type === 'IDAT') sawIdat = true;
+    } else if (type === 'IDAT' && header !== null) {
+      sawIdat = true;
+      header.idat.push(buf.subarray(pos + 8, pos + 8 + len));
+    }
     else if (type === 'IEND') {
       sawEnd = true;
       break;
@@ -89,6 +132,7 @@ function checkStructure(buf: Uint8Array, path: string): PngHeader {
  */
 export function decode_png(buf: Uint8Array, path: string): Image {
   const header = checkStructure(buf, path);
+  checkImageData(header, path);
   const sixteen = header.depth === 16;
   let decoded: { data: Uint8Array | Uint16Array; width: number; height: number };
   try {
