@@ -9,8 +9,8 @@ export interface WeightedLossOptions {
   reduction?: Reduction;
 }
 
-/** `nn.CrossEntropyLoss({weight, ignore_index, reduction})`: log_softmax over dim 1, then NLL with class-index targets. */
-export class CrossEntropyLoss extends Module<[Tensor, Tensor]> {
+/** State shared by the class-weighted losses (PyTorch's `_WeightedLoss`): `weight` buffer, `ignore_index`, `reduction`. */
+abstract class WeightedLoss extends Module<[Tensor, Tensor]> {
   weight: Tensor | null;
   ignore_index: number;
   reduction: Reduction;
@@ -21,23 +21,17 @@ export class CrossEntropyLoss extends Module<[Tensor, Tensor]> {
     this.ignore_index = opts.ignore_index ?? -100;
     this.reduction = opts.reduction ?? 'mean';
   }
+}
+
+/** `nn.CrossEntropyLoss({weight, ignore_index, reduction})`: log_softmax over dim 1, then NLL with class-index targets. */
+export class CrossEntropyLoss extends WeightedLoss {
   forward(input: Tensor, target: Tensor): Tensor {
     return cross_entropy(input, target, { weight: this.weight, ignore_index: this.ignore_index, reduction: this.reduction });
   }
 }
 
 /** `nn.NLLLoss({weight, ignore_index, reduction})` on log-probabilities. */
-export class NLLLoss extends Module<[Tensor, Tensor]> {
-  weight: Tensor | null;
-  ignore_index: number;
-  reduction: Reduction;
-  constructor(opts: WeightedLossOptions = {}) {
-    super();
-    this.weight = null;
-    this.register_buffer('weight', opts.weight ?? null);
-    this.ignore_index = opts.ignore_index ?? -100;
-    this.reduction = opts.reduction ?? 'mean';
-  }
+export class NLLLoss extends WeightedLoss {
   forward(input: Tensor, target: Tensor): Tensor {
     return nll_loss(input, target, { weight: this.weight, ignore_index: this.ignore_index, reduction: this.reduction });
   }
