@@ -9,6 +9,13 @@ function formatNumber(v: number, isFloat: boolean, decimals: number): string {
 
 /** PyTorch-like printing: `tensor([[1.0000, 2.0000]], grad_fn=<MulBackward0>)`, summarised past 1000 elements. */
 export function formatTensor(t: Tensor): string {
+  if (t._dev !== null) {
+    // Values on a device are only readable asynchronously; print what is known now.
+    const extras = [`size=[${t.shape.join(', ')}]`, `device='${t.device}'`];
+    if (t.grad_fn) extras.push(`grad_fn=<${t.grad_fn.name()}>`);
+    else if (t.requires_grad) extras.push('requires_grad=True');
+    return `tensor(<values on the device: await t.cpu()>, ${extras.join(', ')})`;
+  }
   const nd = t._nd;
   const isFloat = t.is_floating_point();
   const isBool = t.dtype === 'bool';

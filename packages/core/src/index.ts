@@ -32,3 +32,9 @@ export { softmax, log_softmax } from './ops/activation.ts';
 export { zero_, fill_, add_, sub_, mul_, div_, clamp_, relu_, copy_, setitem, uniform_, normal_ } from './ops/inplace.ts';
 export type { TensorLike } from './ops/elementwise.ts';
 export { warnOnce, _resetWarnings } from './warn.ts';
+export {
+  register_device, unregister_device, get_device, available_devices,
+  type DeviceBackend, type DeviceBuffer, type DeviceBinaryOp, type DeviceScalarOp,
+} from './device/backend.ts';
+export { DeviceStorage } from './device/storage.ts';
+export { deviceTensor as _device_tensor } from './device/ops.ts';

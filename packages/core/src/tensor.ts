@@ -7,6 +7,8 @@ import { HookList, type RemovableHandle } from './autograd/removable_handle.ts';
 import { runBackward } from './autograd/engine.ts';
 import { formatTensor } from './format.ts';
 import { warnOnce } from './warn.ts';
+import { DeviceStorage } from './device/storage.ts';
+import { deviceAccessError } from './device/errors.ts';
 
 /** Options of creation functions, mirroring PyTorch's keyword arguments. */
 export interface TensorOptions {
@@ -40,7 +42,13 @@ export type PostAccumulateGradHook = (tensor: Tensor) => void;
  * typed array). Views (reshape, permute, select, ...) share storage and version counter with their base.
  */
 export class Tensor {
-  /** @internal */ _nd: NdArray<Storage>;
+  /**
+   * @internal Shape, strides and (for host tensors) values. A device tensor's holds only its shape
+   * and contiguous strides over an empty array: read it through `_nd`, which refuses device tensors.
+   */
+  _store: NdArray<Storage>;
+  /** @internal The device memory of a tensor not on the cpu, else null. */
+  _dev: DeviceStorage | null = null;
   /** @internal */ _requiresGrad = false;
   /** @internal */ _gradFn: Node | null = null;
   /** @internal */ _outputNr = 0;
@@ -64,8 +72,39 @@ export class Tensor {
   /** @internal Use `tensor()`, `zeros()` and friends to create tensors. */
   constructor(nd: NdArray<Storage>, dtype: DType, version?: VersionCounter) {
     this.dtype = dtype;
-    this._nd = nd;
+    this._store = nd;
     this._version = version ?? { value: 0 };
+  }
+
+  /**
+   * @internal The host ndarray. Every CPU op reads values through here, so an op without a device
+   * implementation fails with a clear message instead of reading the empty placeholder.
+   */
+  get _nd(): NdArray<Storage> {
+    if (this._dev !== null) throw deviceAccessError(this);
+    return this._store;
+  }
+
+  set _nd(nd: NdArray<Storage>) {
+    this._store = nd;
+    this._dev = null;
+  }
+
+  /** @internal A contiguous float32 tensor over device memory. */
+  static _onDevice(storage: DeviceStorage, shape: readonly number[], version?: VersionCounter): Tensor {
+    const t = new Tensor(ndarray(EMPTY, [...shape], contiguousStrides(shape), 0), 'float32', version);
+    t._dev = storage;
+    return t;
+  }
+
+  /** Where the values live: `'cpu'` or a registered device (`'gpujs-webgpu'`, ...). */
+  get device(): string {
+    return this._dev === null ? 'cpu' : this._dev.backend.name;
+  }
+
+  /** True unless the tensor lives on a device other than the cpu. */
+  get is_cpu(): boolean {
+    return this._dev === null;
   }
 
   /** @internal A new contiguous tensor over `storage`. */
@@ -82,7 +121,7 @@ export class Tensor {
 
   /** The sizes of each dimension (PyTorch's `torch.Size`, as a plain array). */
   get shape(): number[] {
-    return this._nd.shape.slice();
+    return this._store.shape.slice();
   }
 
   /** `size()` is the shape; `size(dim)` one size (negative dims count from the end). */
@@ -90,12 +129,12 @@ export class Tensor {
   size(dim: number): number;
   size(dim?: number): number[] | number {
     if (dim === undefined) return this.shape;
-    return this._nd.shape[normalizeDim(dim, this.dim())]!;
+    return this._store.shape[normalizeDim(dim, this.dim())]!;
   }
 
   /** Number of dimensions. */
   dim(): number {
-    return this._nd.shape.length;
+    return this._store.shape.length;
   }
 
   /** Number of dimensions (alias of `dim()`). */
@@ -105,18 +144,19 @@ export class Tensor {
 
   /** Total number of elements. */
   numel(): number {
-    return numelOf(this._nd.shape);
+    return numelOf(this._store.shape);
   }
 
   /** Storage step per dimension, in elements. */
   stride(): number[] {
-    return this._nd.stride.slice();
+    return this._store.stride.slice();
   }
 
   /** True when the elements lie in C order with no gaps. */
   is_contiguous(): boolean {
-    const expected = contiguousStrides(this._nd.shape);
-    return this._nd.shape.every((s, i) => s <= 1 || this._nd.stride[i] === expected[i]);
+    const nd = this._store;
+    const expected = contiguousStrides(nd.shape);
+    return nd.shape.every((s, i) => s <= 1 || nd.stride[i] === expected[i]);
   }
 
   /** True for float32/float64. */
@@ -205,7 +245,8 @@ export class Tensor {
 
   /** A tensor sharing storage (and version counter) with no history. */
   detach(): Tensor {
-    const t = new Tensor(this._nd, this.dtype, this._version);
+    const t = new Tensor(this._store, this.dtype, this._version);
+    t._dev = this._dev;
     t._base = this._base ?? null;
     return t;
   }
@@ -220,13 +261,16 @@ export class Tensor {
 
   /** Like PyTorch's `.data`: same storage, no history, and (unlike `detach()`) its own version counter. */
   get data(): Tensor {
-    return new Tensor(this._nd, this.dtype);
+    const t = new Tensor(this._store, this.dtype);
+    t._dev = this._dev;
+    return t;
   }
 
-  /** Swaps in another tensor's storage, keeping this tensor's autograd identity. */
+  /** Swaps in another tensor's storage (possibly on another device), keeping this tensor's autograd identity. */
   set data(other: Tensor) {
     if (other.dtype !== this.dtype) throw new Error(`data set to a tensor of dtype ${other.dtype}, expected ${this.dtype}`);
-    this._nd = other._nd;
+    this._store = other._store;
+    this._dev = other._dev;
   }
 
   // ---- hooks ----------------------------------------------------------------------------------
@@ -267,6 +311,7 @@ export class Tensor {
    * or `.pick(0)`. `t.data.numpy().pick(0)` is the analogue of `t.data.numpy()[0]`.
    */
   numpy(): NdArray<Storage> {
+    if (this._dev !== null) throw hostOnly(this, 'numpy()');
     if (this.requires_grad) {
       throw new Error("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.");
     }
@@ -275,6 +320,7 @@ export class Tensor {
 
   /** The single value of a one-element tensor. */
   item(): number {
+    if (this._dev !== null) throw hostOnly(this, 'item()');
     if (this.numel() !== 1) {
       throw new Error(`a Tensor with ${this.numel()} elements cannot be converted to Scalar`);
     }
@@ -284,6 +330,7 @@ export class Tensor {
 
   /** The values as (nested) plain arrays. */
   tolist(): number | NestedArray {
+    if (this._dev !== null) throw hostOnly(this, 'tolist()');
     const nd = this._nd;
     if (nd.shape.length === 0) return nd.data[nd.offset]!;
     const rec = (dim: number, off: number): NestedArray => {
@@ -295,6 +342,17 @@ export class Tensor {
       return out;
     };
     return rec(0, nd.offset);
+  }
+
+  /**
+   * A cpu copy of a device tensor (the tensor itself when already on the cpu), detached from the
+   * graph. ASYNCHRONOUS, unlike PyTorch's `.cpu()`: reading GPU memory back is (WebGPU's
+   * `mapAsync`), so `await t.cpu()`; errors of any queued op that produced `t` surface here.
+   */
+  async cpu(): Promise<Tensor> {
+    if (this._dev === null) return this;
+    const values = await this._dev.backend.read(this._dev.buffer);
+    return Tensor._make(values.length === this.numel() ? values : values.slice(0, this.numel()), this.shape, this.dtype);
   }
 
   /**
@@ -322,11 +380,23 @@ export class Tensor {
 /** Nested arrays of numbers, as accepted by `tensor()` and returned by `tolist()`. */
 export type NestedArray = (number | boolean | NestedArray)[];
 
+/** The placeholder values of device tensors' shape-only ndarrays. */
+const EMPTY = new Float32Array(0);
+
+function hostOnly(t: Tensor, what: string): Error {
+  return new Error(`can't call ${what} on a tensor on device '${t.device}': read it with \`await t.cpu()\` first (device readback is asynchronous)`);
+}
+
 function detachedCopy(g: Tensor): Tensor {
+  if (g._dev !== null) return Tensor._onDevice(DeviceStorage.of(g._dev.backend, g._dev.backend.copy(g._dev.buffer)), g.shape);
   return Tensor._make(g._contiguousData().slice(), g.shape, g.dtype);
 }
 
 function addDetached(a: Tensor, b: Tensor): Tensor {
+  if (a._dev !== null && b._dev !== null) {
+    const be = a._dev.backend;
+    return Tensor._onDevice(DeviceStorage.of(be, be.binary('add', a._dev.buffer, b._dev.buffer)), a.shape);
+  }
   const x = a._contiguousData();
   const y = b._contiguousData();
   const out = allocStorage(a.dtype, x.length);

@@ -13,6 +13,7 @@ import * as ip from './ops/inplace.ts';
 import { index, type IndexItem } from './ops/getitem.ts';
 import { matmul, mm } from './ops/linalg.ts';
 import { log_softmax, softmax } from './ops/activation.ts';
+import { isDType, toDevice } from './device/transfer.ts';
 
 type Dims = number | number[] | null;
 
@@ -132,8 +133,11 @@ declare module './tensor.ts' {
     contiguous(): Tensor;
     /** A copy with its own storage. */
     clone(): Tensor;
-    /** Converts dtype (self when unchanged). */
-    to(dtype: DType): Tensor;
+    /**
+     * Converts dtype, or moves to a device (`'gpujs-webgpu'`); self when unchanged. Moving to a
+     * device is synchronous; moving back is `await t.cpu()` (device readback is asynchronous).
+     */
+    to(dtypeOrDevice: DType | (string & {})): Tensor;
     /** To float32. */
     float(): Tensor;
     /** To float64. */
@@ -233,7 +237,7 @@ const methods: Partial<Tensor> & ThisType<Tensor> = {
   at(i) { return vw.select(this, 0, i); },
   contiguous() { return vw.contiguous(this); },
   clone() { return vw.clone(this); },
-  to(dtype) { return vw.to(this, dtype); },
+  to(target) { return isDType(target) ? vw.to(this, target) : toDevice(this, target); },
   float() { return vw.to(this, 'float32'); },
   double() { return vw.to(this, 'float64'); },
   long() { return vw.to(this, 'int64'); },

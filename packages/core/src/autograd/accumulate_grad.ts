@@ -32,7 +32,8 @@ export class AccumulateGrad extends Node {
       v._grad = v._grad === null ? clone(g) : add(v._grad, g);
     } else if (v._grad === null) {
       v._grad = ownGrad(g);
-    } else if (v._grad.requires_grad || v._grad._base !== null) {
+    } else if (v._grad.requires_grad || v._grad._base !== null || v._grad._dev !== null) {
+      // (device buffers are immutable: a device .grad is replaced, not written into)
       v._grad = ownGrad(add(v._grad.detach(), g));
     } else {
       v._grad.add_(g);

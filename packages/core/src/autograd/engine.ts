@@ -2,6 +2,7 @@ import { set_grad_enabled } from '../grad_mode.ts';
 import { formatShape, sameShape } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
 import { add } from '../ops/pointwise.ts';
+import { deviceFull } from '../device/ops.ts';
 import { gradientEdge } from './gradient_edge.ts';
 import { hookName } from './removable_handle.ts';
 import { Node, type Edge, type Grads, type TensorMeta } from './node.ts';
@@ -197,9 +198,13 @@ function nodesLeadingTo(roots: Node[], targets: Set<Node>): Set<Node> {
 function rootGradient(root: Tensor, grad: Tensor | null, index: number, createGraph: boolean): Tensor {
   if (grad === null) {
     if (root.numel() !== 1) throw new Error('grad can be implicitly created only for scalar outputs');
+    if (root._dev !== null) return deviceFull(root._dev.backend, root.shape, 1);
     const one = Tensor._zeros(root.shape, root.dtype);
     one._nd.data[0] = 1;
     return one;
+  }
+  if (grad.device !== root.device) {
+    throw new Error(`invalid gradient at index ${index} - expected device ${root.device} but got ${grad.device}`);
   }
   if (!sameShape(grad.shape, root.shape)) {
     throw new Error(

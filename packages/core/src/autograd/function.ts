@@ -5,7 +5,7 @@ import { sumToShape } from '../ops/reduce_to_shape.ts';
 import { broadcastShapes } from '../shape.ts';
 import { gradientEdge } from './gradient_edge.ts';
 import { Node, type Edge, type Grads, type TensorMeta } from './node.ts';
-import { metaOf } from './op_node.ts';
+import { metaOf, zerosOf } from './op_node.ts';
 import { SavedTensor } from './saved_tensor.ts';
 
 /** The `ctx` a custom Function's forward and backward share. Extra fields may be stored on it. */
@@ -89,7 +89,7 @@ class CustomFunctionNode extends Node {
 
   apply(gradOutputs: Grads): Grads {
     const grads = this.ctx._materializeGrads
-      ? gradOutputs.map((g, i) => g ?? Tensor._zeros(this.outputMeta[i]!.shape, this.outputMeta[i]!.dtype))
+      ? gradOutputs.map((g, i) => g ?? zerosOf(this.outputMeta[i]!))
       : gradOutputs;
     const raw = (this.cls.backward as (ctx: FunctionCtx, ...g: Grads) => BackwardResult)(this.ctx, ...grads);
     const list = Array.isArray(raw) ? raw : [raw];

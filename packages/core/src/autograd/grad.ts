@@ -1,5 +1,6 @@
 import { Tensor } from '../tensor.ts';
 import { runBackward } from './engine.ts';
+import { metaOf, zerosOf } from './op_node.ts';
 
 /** Options of `autograd.grad`, as PyTorch's keyword arguments. */
 export interface GradOptions {
@@ -48,7 +49,7 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], opts
     accumulate: false,
     allowUnused: (opts.allow_unused ?? false) || (opts.materialize_grads ?? false),
   });
-  if (opts.materialize_grads) return results.map((r, i) => r ?? Tensor._zeros(ins[i]!.shape, ins[i]!.dtype));
+  if (opts.materialize_grads) return results.map((r, i) => r ?? zerosOf(metaOf(ins[i]!)));
   return results;
 }
 

@@ -1,4 +1,5 @@
 import type { DType } from '../dtype.ts';
+import type { DeviceBackend } from '../device/backend.ts';
 import type { Tensor } from '../tensor.ts';
 import { HookList, type RemovableHandle } from './removable_handle.ts';
 
@@ -26,6 +27,8 @@ export interface TensorMeta {
   shape: number[];
   /** The slot's dtype. */
   dtype: DType;
+  /** The device backend of the slot, or null for the cpu. */
+  device: DeviceBackend | null;
 }
 
 let nextSequenceNr = 0;

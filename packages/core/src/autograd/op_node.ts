@@ -3,6 +3,7 @@ import { Tensor } from '../tensor.ts';
 import { gradientEdge } from './gradient_edge.ts';
 import { Node, type Grads, type TensorMeta } from './node.ts';
 import { SavedTensor } from './saved_tensor.ts';
+import { deviceFull } from '../device/ops.ts';
 
 /**
  * Backward formula of a built-in op: gets one gradient per forward output (zeros where none flowed),
@@ -34,7 +35,7 @@ export class OpNode extends Node {
   }
 
   apply(gradOutputs: Grads): Grads {
-    const grads = gradOutputs.map((g, i) => g ?? Tensor._zeros(this.outputMeta[i]!.shape, this.outputMeta[i]!.dtype));
+    const grads = gradOutputs.map((g, i) => g ?? zerosOf(this.outputMeta[i]!));
     const saved = this.saved.map((s, i) => s.unpack(this.opName, i));
     return this.formula(grads, saved, this.nextEdges.map((e) => e.node !== null));
   }
@@ -44,8 +45,13 @@ export class OpNode extends Node {
   }
 }
 
+/** Zeros for a slot that received no gradient, on the slot's device. */
+export function zerosOf(meta: TensorMeta): Tensor {
+  return meta.device === null ? Tensor._zeros(meta.shape, meta.dtype) : deviceFull(meta.device, meta.shape, 0);
+}
+
 export function metaOf(t: Tensor): TensorMeta {
-  return { shape: t.shape, dtype: t.dtype };
+  return { shape: t.shape, dtype: t.dtype, device: t._dev?.backend ?? null };
 }
 
 /** True when an op on these inputs must be recorded for autograd. */

@@ -44,6 +44,7 @@ function inplace(
 ): Tensor {
   checkLeaf(self);
   const tracking = is_grad_enabled() && (self.requires_grad || operands.some((t) => t?.requires_grad));
+  if (self._dev !== null) return inplaceOnDevice(self, recorded, tracking);
   if (!tracking) {
     raw();
     self._version.value++;
@@ -62,6 +63,37 @@ function inplace(
   self._version.value++;
   self._gradFn = res._gradFn;
   self._outputNr = res._outputNr;
+  return self;
+}
+
+/**
+ * The device form of `inplace`: device buffers are immutable, so the out-of-place op runs on a
+ * tensor holding the old buffer and `self`'s storage (shared by its views) is rebound to the result.
+ * Tensors saved for backward keep the old buffer; the version bump still flags them as stale.
+ */
+function inplaceOnDevice(self: Tensor, recorded: (old: Tensor) => Tensor, tracking: boolean): Tensor {
+  if (tracking && self._base) {
+    throw new Error('in-place operations on views of tensors that require grad are not supported in gradlens; use the out-of-place op');
+  }
+  const storage = self._dev!;
+  const old = Tensor._onDevice(storage.share(), self.shape);
+  if (tracking) {
+    old._gradFn = self._gradFn;
+    old._outputNr = self._outputNr;
+  }
+  const res = tracking ? recorded(old) : no_grad(() => recorded(old));
+  if (res._dev === null || res.dtype !== self.dtype) throw new Error(`in-place op on a '${self.device}' tensor produced a ${res.device} ${res.dtype} result`);
+  storage.rebind(res._dev);
+  // untracked: nothing saved the temporaries, so their buffers can go now rather than at GC
+  if (!tracking) {
+    old._dev!.dispose();
+    res._dev.dispose();
+  }
+  self._version.value++;
+  if (tracking) {
+    self._gradFn = res._gradFn;
+    self._outputNr = res._outputNr;
+  }
   return self;
 }
 

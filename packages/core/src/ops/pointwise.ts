@@ -8,6 +8,7 @@ import { sameShape } from '../shape.ts';
 import { needsRecording } from '../autograd/op_node.ts';
 import { sumToShape } from './reduce_to_shape.ts';
 import { simdClamp, simdMask } from './simd.ts';
+import { deviceArith, deviceMask, deviceUnary } from '../device/ops.ts';
 
 /** Options of `add`/`sub`: `alpha` scales the second operand. */
 export interface AlphaOptions {
@@ -40,7 +41,7 @@ function reduceGrad(g: Tensor, like: Tensor, needs: boolean): Tensor | null {
 export function add(a: TensorLike, b: TensorLike, opts: AlphaOptions = {}): Tensor {
   const alpha = opts.alpha ?? 1;
   const [x, y, dtype] = binaryOperands(a, b);
-  const out = addSameShape(x, y, alpha, dtype) ??
+  const out = deviceArith('add', x, y, alpha) ?? addSameShape(x, y, alpha, dtype) ??
     (alpha === 1 ? mapBinary(x, y, (p, q) => p + q, dtype) : mapBinary(x, y, (p, q) => p + alpha * q, dtype));
   return recordOp('AddBackward0', [x, y], [out], [], ([g], _s, needs) => [
     reduceGrad(g!, x, needs[0]!),
@@ -63,7 +64,7 @@ function addSameShape(x: Tensor, y: Tensor, alpha: number, dtype: DType): Tensor
 export function sub(a: TensorLike, b: TensorLike, opts: AlphaOptions = {}): Tensor {
   const alpha = opts.alpha ?? 1;
   const [x, y, dtype] = binaryOperands(a, b);
-  const out = mapBinary(x, y, (p, q) => p - alpha * q, dtype);
+  const out = deviceArith('sub', x, y, alpha) ?? mapBinary(x, y, (p, q) => p - alpha * q, dtype);
   return recordOp('SubBackward0', [x, y], [out], [], ([g], _s, needs) => [
     reduceGrad(g!, x, needs[0]!),
     needs[1] ? sumToShape(mul(g!, -alpha), y.shape) : null,
@@ -73,7 +74,7 @@ export function sub(a: TensorLike, b: TensorLike, opts: AlphaOptions = {}): Tens
 /** Elementwise product with broadcasting. */
 export function mul(a: TensorLike, b: TensorLike): Tensor {
   const [x, y, dtype] = binaryOperands(a, b);
-  const out = mapBinary(x, y, (p, q) => p * q, dtype);
+  const out = deviceArith('mul', x, y) ?? mapBinary(x, y, (p, q) => p * q, dtype);
   return recordOp('MulBackward0', [x, y], [out], [x, y], ([g], [sx, sy], needs) => [
     needs[0] ? sumToShape(mul(g!, sy!), x.shape) : null,
     needs[1] ? sumToShape(mul(g!, sx!), y.shape) : null,
@@ -88,7 +89,7 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
     x = x.to(dtype);
     y = y.to(dtype);
   }
-  const out = mapBinary(x, y, (p, q) => p / q, dtype);
+  const out = deviceArith('div', x, y) ?? mapBinary(x, y, (p, q) => p / q, dtype);
   return recordOp('DivBackward0', [x, y], [out], [x, y], ([g], [sx, sy], needs) => [
     needs[0] ? sumToShape(div(g!, sy!), x.shape) : null,
     needs[1] ? sumToShape(neg(div(mul(g!, sx!), mul(sy!, sy!))), y.shape) : null,
@@ -97,7 +98,7 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
 
 /** Elementwise −x. */
 export function neg(x: Tensor): Tensor {
-  const out = mapUnary(x, (v) => -v);
+  const out = deviceUnary(x, 'neg') ?? mapUnary(x, (v) => -v);
   return recordOp('NegBackward0', [x], [out], [], ([g]) => [neg(g!)]);
 }
 
@@ -165,7 +166,7 @@ export function clamp(x: Tensor, opts: ClampOptions): Tensor {
     if (hi !== null && r > hi) r = hi;
     return r;
   };
-  const out = clampDense(x, lo, hi) ?? mapUnary(x, f);
+  const out = deviceUnary(x, { lo, hi }) ?? clampDense(x, lo, hi) ?? mapUnary(x, f);
   const name = hi === null ? 'ClampMinBackward0' : lo === null ? 'ClampMaxBackward0' : 'ClampBackward1';
   return recordOp(name, [x], [out], [x], ([g], [sx]) => {
     const fast = maskedGrad(g!, sx!, lo ?? -Infinity, hi ?? Infinity, true);
@@ -212,6 +213,7 @@ function clampDense(x: Tensor, lo: number | null, hi: number | null): Tensor | n
  * and both are contiguous of one shape; else null.
  */
 function maskedGrad(g: Tensor, x: Tensor, lo: number, hi: number, inclusive: boolean): Tensor | null {
+  if ((g._dev !== null || x._dev !== null) && !needsRecording([g])) return deviceMask(g, x, lo, hi, inclusive);
   if (needsRecording([g]) || !isFloatingPoint(g.dtype) || !sameShape(g._nd.shape, x._nd.shape)) return null;
   const gd = denseData(g);
   const xd = gd && denseData(x);
@@ -232,11 +234,15 @@ function maskedGrad(g: Tensor, x: Tensor, lo: number, hi: number, inclusive: boo
 
 /** max(0, x) (gradient 0 at 0, as PyTorch). */
 export function relu(x: Tensor): Tensor {
+  const out = deviceUnary(x, 'relu') ?? reluHost(x);
+  return recordOp('ReluBackward0', [x], [out], [out], ([g], [y]) => [threshold_backward(g!, y!, 0)]);
+}
+
+function reluHost(x: Tensor): Tensor {
   const src = x._contiguousData();
   const data = allocStorage(x.dtype, src.length);
   reluInto(src, data);
-  const out = Tensor._make(data, x._nd.shape, x.dtype);
-  return recordOp('ReluBackward0', [x], [out], [out], ([g], [y]) => [threshold_backward(g!, y!, 0)]);
+  return Tensor._make(data, x._nd.shape, x.dtype);
 }
 
 /** Gradient of threshold/relu: passes `grad` where `input > threshold`, else 0. */

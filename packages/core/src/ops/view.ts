@@ -5,10 +5,18 @@ import { contiguousStrides as contiguousStridesOf, formatShape, inferShape, norm
 import { Tensor } from '../tensor.ts';
 import { writeStrided } from './elementwise.ts';
 import { sumToShape } from './reduce_to_shape.ts';
+import { deviceCopy } from '../device/ops.ts';
 
 /** A tensor viewing `nd`, sharing storage and version counter with `x`. */
 function viewOf(x: Tensor, nd: NdArray<Storage>): Tensor {
   const v = new Tensor(nd, x.dtype, x._version);
+  v._base = x._base ?? x;
+  return v;
+}
+
+/** A view of a (always contiguous) device tensor with another shape, sharing its storage. */
+function deviceViewOf(x: Tensor, shape: number[]): Tensor {
+  const v = Tensor._onDevice(x._dev!, shape, x._version);
   v._base = x._base ?? x;
   return v;
 }
@@ -47,14 +55,14 @@ function viewStrides(oldShape: number[], oldStrides: number[], shape: number[]):
 /** A view with a new shape; errors (as PyTorch) if the strides don't allow it: use `reshape` then. */
 export function view(x: Tensor, shape: number[]): Tensor {
   const target = inferShape(shape, x.numel());
-  const strides = viewStrides(x.shape, x._nd.stride.slice(), target);
+  const strides = viewStrides(x.shape, x.stride(), target);
   if (!strides) {
     throw new Error(
       `view size is not compatible with input tensor's size and stride (at least one dimension spans across two ` +
         `contiguous subspaces). Use .reshape(...) instead.`,
     );
   }
-  const out = viewOf(x, ndarray(x._nd.data, target, strides, x._nd.offset));
+  const out = x._dev !== null ? deviceViewOf(x, target) : viewOf(x, ndarray(x._nd.data, target, strides, x._nd.offset));
   const inShape = x.shape;
   return recordOp('ViewBackward0', [x], [out], [], ([g]) => [reshape(g!, inShape)]);
 }
@@ -62,7 +70,7 @@ export function view(x: Tensor, shape: number[]): Tensor {
 /** Like `view`, but copies when the strides don't allow a view. */
 export function reshape(x: Tensor, shape: number[]): Tensor {
   const target = inferShape(shape, x.numel());
-  if (viewStrides(x.shape, x._nd.stride.slice(), target)) return view(x, target);
+  if (viewStrides(x.shape, x.stride(), target)) return view(x, target);
   return view(contiguous(x), target);
 }
 
@@ -214,6 +222,7 @@ export function contiguous(x: Tensor): Tensor {
 
 /** A copy with its own storage; gradient flows back unchanged. */
 export function clone(x: Tensor): Tensor {
+  if (x._dev !== null) return recordOp('CloneBackward0', [x], [deviceCopy(x)], [], ([g]) => [g!]);
   const data = x._contiguousData();
   const copy = data === x._nd.data || data.buffer === x._nd.data.buffer ? data.slice() : data;
   const out = Tensor._make(copy, x.shape, x.dtype);
@@ -223,6 +232,7 @@ export function clone(x: Tensor): Tensor {
 /** A copy converted to `dtype` (or `x` itself when already that dtype). */
 export function to(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;
+  if (x._dev !== null) throw new Error(`to(${dtype}): device tensors are float32; convert on the cpu before moving`);
   const src = x._contiguousData();
   const out = allocStorage(dtype, src.length);
   if (dtype === 'bool') for (let i = 0; i < src.length; i++) out[i] = src[i] ? 1 : 0;
