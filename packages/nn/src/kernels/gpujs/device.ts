@@ -29,13 +29,14 @@ import type { AdaptivePool2dParams, AvgPool2dOptions, Conv2dParams, LinearParams
 import { KernelCache, checkSize, flatResult } from './cache.ts';
 import type { Constants } from './cache.ts';
 import { foldBatchNorm, plans } from './plans.ts';
-import type { Plan } from './plans.ts';
+import type { Plan, ScalarOp } from './plans.ts';
 import { SRC } from './sources.ts';
 import type { KernelOp } from './sources.ts';
 import { describeAdapter, installNodeWebGPU, loadGpuJs, probeWebGPUAdapter } from './runtime.ts';
 import type { AdapterDescription, GpuJsInstance, InstallOptions } from './runtime.ts';
 
 export type GpuMode = 'webgpu' | 'webasm';
+export type { ScalarOp } from './plans.ts';
 
 export interface GpuDeviceOptions extends InstallOptions {
   mode: GpuMode;
@@ -73,7 +74,7 @@ class WebasmExecutor implements Executor {
   }
   async run(plan: Plan, args: Raw[]): Promise<Raw> {
     const k = this.cache.get(plan.op, plan.output, plan.constants);
-    const r = await (k(...args) as unknown);
+    const r = await (k(...args, ...(plan.scalars ?? [])) as unknown);
     return flatResult(r, plan.size);
   }
   read(raw: Raw, size: number): Promise<Float32Array> {
@@ -100,7 +101,7 @@ class WebGPUExecutor implements Executor {
   }
   run(plan: Plan, args: Raw[]): Promise<Raw> {
     const k = this.cache.get(plan.op, plan.output, plan.constants);
-    return k(...args) as Promise<Raw>;
+    return k(...args, ...(plan.scalars ?? [])) as Promise<Raw>;
   }
   async read(raw: Raw, size: number): Promise<Float32Array> {
     const r = await (raw as WebGPUBufferHandle).toArray();
@@ -115,9 +116,22 @@ class WebGPUExecutor implements Executor {
   }
 }
 
-/** A tensor living on a {@link GpuDevice}. Shapes are NCHW (or [N, K] for linear). */
+/**
+ * A tensor living on a {@link GpuDevice}. Shapes are NCHW (or [N, K] for linear).
+ *
+ * A handle either OWNS its buffer, or is an ALIAS ({@link GpuDevice.alias}) of
+ * an owner's buffer with another shape. An alias shares the owner's `_raw` and
+ * its `_uses` array (the same object), so work enqueued on the alias delays the
+ * owner's release; disposing an alias releases nothing, and disposing the
+ * owner disposes every alias of it too.
+ */
 export class DeviceTensor {
-  /** @internal */ _uses: Promise<unknown>[] = [];
+  /**
+   * Pending work that reads this buffer (shared by an owner and its aliases);
+   * the owner's `dispose()` releases the buffer once all of it has settled.
+   * @internal
+   */
+  readonly _uses: Promise<unknown>[];
   private disposedFlag = false;
 
   /** @internal */
@@ -125,25 +139,33 @@ export class DeviceTensor {
     readonly device: GpuDevice,
     readonly shape: readonly number[],
     /** @internal */ readonly _raw: Promise<Raw>,
-  ) {}
+    /** The tensor owning the buffer when this handle is an alias, else null. @internal */
+    readonly _owner: DeviceTensor | null = null,
+  ) {
+    this._uses = _owner === null ? [] : _owner._uses;
+  }
 
   get size(): number {
     return this.shape.reduce((a, b) => a * b, 1);
   }
 
+  /** Whether this handle, or (for an alias) the owner of its buffer, has been disposed. */
   get disposed(): boolean {
-    return this.disposedFlag;
+    return this.disposedFlag || (this._owner !== null && this._owner.disposed);
   }
 
   /**
-   * Releases the device memory once every op already enqueued on this tensor
-   * has been dispatched (synchronous call; the release itself is deferred).
+   * Owner: releases the device memory once every op already enqueued on this
+   * tensor or on any alias of it has been dispatched (synchronous call; the
+   * release itself is deferred); its aliases count as disposed from now on.
+   * Alias: only marks this handle disposed; the buffer stays with its owner.
    */
   dispose(): void {
     if (this.disposedFlag) return;
     this.disposedFlag = true;
-    const uses = this._uses;
-    this._uses = [];
+    if (this._owner !== null) return;
+    // empty the shared array in place: aliases keep pointing at this object
+    const uses = this._uses.splice(0);
     void Promise.allSettled([this._raw, ...uses]).then(([r]) => {
       if (r!.status === 'fulfilled') this.device._release(r!.value as Raw);
     });
@@ -229,6 +251,15 @@ export class GpuDevice {
     // errors surface at read(); do not report them as unhandled here
     raw.catch(() => {});
     for (const t of inputs) t._uses.push(raw);
+    // once dispatched, a use need not hold back its inputs' release: forget it, so long-lived
+    // tensors (weights) do not collect one promise per forward
+    const forget = (): void => {
+      for (const t of inputs) {
+        const i = t._uses.indexOf(raw);
+        if (i >= 0) t._uses.splice(i, 1);
+      }
+    };
+    raw.then(forget, forget);
     return new DeviceTensor(this, shape, raw);
   }
 
@@ -367,6 +398,105 @@ export class GpuDevice {
     this.check(a, 'add a');
     this.check(b, 'add b', a.shape);
     return this.enqueue(plans.elementwise('add', a.size), [a, b], a.shape);
+  }
+
+  /** a − b (same shape). */
+  sub(a: DeviceTensor, b: DeviceTensor): DeviceTensor {
+    this.check(a, 'sub a');
+    this.check(b, 'sub b', a.shape);
+    return this.enqueue(plans.elementwise('sub', a.size), [a, b], a.shape);
+  }
+
+  /** a · b (same shape). */
+  mul(a: DeviceTensor, b: DeviceTensor): DeviceTensor {
+    this.check(a, 'mul a');
+    this.check(b, 'mul b', a.shape);
+    return this.enqueue(plans.elementwise('mul', a.size), [a, b], a.shape);
+  }
+
+  /** a / b (same shape; webgpu: f32 division within WGSL's 2.5 ULP). */
+  div(a: DeviceTensor, b: DeviceTensor): DeviceTensor {
+    this.check(a, 'div a');
+    this.check(b, 'div b', a.shape);
+    return this.enqueue(plans.elementwise('div', a.size), [a, b], a.shape);
+  }
+
+  /**
+   * x ∘ s: 'add' x + s, 'mul' x·s, 'rsub' s − x, 'div' x / s, 'rdiv' s / x.
+   * `s` is rounded to f32 and passed as a kernel argument (one compiled kernel
+   * per op and size, whatever the value); ±Infinity and NaN work.
+   */
+  scalarOp(op: ScalarOp, x: DeviceTensor, s: number): DeviceTensor {
+    this.check(x, `scalarOp(${op}) x`);
+    if (typeof s !== 'number') throw new TypeError(`GpuDevice.scalarOp(${op}): the scalar must be a number, got ${typeof s}`);
+    return this.enqueue(plans.scalar(op, x.size, s), [x], x.shape);
+  }
+
+  /** −x. */
+  neg(x: DeviceTensor): DeviceTensor {
+    this.check(x, 'neg x');
+    return this.enqueue(plans.elementwise('neg', x.size), [x], x.shape);
+  }
+
+  /**
+   * Clamps into [lo, hi] (null: unbounded on that side; at least one bound):
+   * `v < lo ? lo : v`, then `> hi ? hi : …`, like the CPU op, so NaN passes
+   * through (PyTorch), lo > hi gives hi everywhere, and a NaN bound is never
+   * applied (its comparison is false).
+   */
+  clamp(x: DeviceTensor, lo: number | null, hi: number | null): DeviceTensor {
+    this.check(x, 'clamp x');
+    if (lo === null && hi === null) throw new RangeError('GpuDevice.clamp: at least one of lo and hi must be given');
+    return this.enqueue(plans.clamp(x.size, lo, hi), [x], x.shape);
+  }
+
+  /**
+   * The backward mask of clamp/relu: g[i] where lo ≤ x[i] ≤ hi (`inclusive`),
+   * or where x[i] > lo (not inclusive; `hi` ignored), else 0. Bounds may be
+   * ±Infinity (passed as kernel arguments, exact); where x is NaN the result is 0.
+   */
+  mask(x: DeviceTensor, g: DeviceTensor, lo: number, hi: number, inclusive: boolean): DeviceTensor {
+    this.check(x, 'mask x');
+    this.check(g, 'mask g', x.shape);
+    return this.enqueue(plans.mask(x.size, lo, hi, inclusive), [x, g], x.shape);
+  }
+
+  /** A new tensor of `shape` holding `value` everywhere (rounded to f32; ±Infinity and NaN work). */
+  fill(shape: readonly number[], value: number): DeviceTensor {
+    if (this.destroyed) throw new Error('GpuDevice: destroyed');
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (!Number.isInteger(n) || n <= 0) throw new RangeError(`GpuDevice.fill: shape [${shape.join(', ')}] must have a positive size`);
+    return this.enqueue(plans.fill(n, value), [], [...shape]);
+  }
+
+  /** x [R, C] → xᵀ [C, R] (a copy). */
+  transpose2d(x: DeviceTensor): DeviceTensor {
+    this.check(x, 'transpose2d x');
+    if (x.shape.length !== 2) throw new RangeError(`GpuDevice.transpose2d: expected a 2-D tensor, got shape [${x.shape.join(', ')}]`);
+    const [R, C] = x.shape as [number, number];
+    return this.enqueue(plans.transpose2d(R, C), [x], [C, R]);
+  }
+
+  /** A device-to-device copy of `x` with the same shape (owns its own buffer). */
+  copy(x: DeviceTensor): DeviceTensor {
+    this.check(x, 'copy x');
+    return this.enqueue(plans.elementwise('copyDevice', x.size), [x], x.shape);
+  }
+
+  /**
+   * A handle of another shape (same size) that SHARES x's buffer: no kernel,
+   * no copy. The alias has x's `_raw` and the very same `_uses` array, so
+   * x's owner waits for work enqueued on the alias before releasing the
+   * buffer. Disposing the alias releases nothing; disposing the owner
+   * disposes the alias too (using it afterwards throws). Aliases of aliases
+   * point at the one owner. Buffers are never written after creation, so
+   * sharing is safe.
+   */
+  alias(x: DeviceTensor, shape: readonly number[]): DeviceTensor {
+    this.check(x, 'alias x');
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (n !== x.size) throw new RangeError(`GpuDevice.alias: [${x.shape.join(', ')}] → [${shape.join(', ')}] changes the size`);
+    return new DeviceTensor(this, [...shape], x._raw, x._owner ?? x);
   }
 
   /**

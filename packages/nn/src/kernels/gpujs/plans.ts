@@ -10,13 +10,29 @@ export interface Plan {
   constants: Constants;
   /** Number of output values. */
   size: number;
+  /**
+   * Scalar kernel arguments, passed after the tensor arguments (uniform f32 on
+   * webgpu): values that vary per call without a new compiled kernel and may
+   * be ±Infinity or NaN. Absent: none.
+   */
+  scalars?: number[];
 }
 
-function plan(op: KernelOp, output: number[], constants: Constants): Plan {
+function plan(op: KernelOp, output: number[], constants: Constants, scalars?: number[]): Plan {
   const size = output.reduce((a, b) => a * b, 1);
   checkSize(`${op} output`, size);
-  return { op, output, constants, size };
+  return scalars === undefined ? { op, output, constants, size } : { op, output, constants, size, scalars };
 }
+
+/** Same-shape elementwise kernels (one input or two). */
+export type ElementwiseOp = 'relu' | 'reluBackward' | 'reluBackwardGuided' | 'add' | 'sub' | 'mul' | 'div' | 'neg' | 'copyDevice';
+
+/** Tensor-scalar ops: x ∘ s ('rsub': s − x, 'rdiv': s / x). */
+export type ScalarOp = 'add' | 'mul' | 'rsub' | 'div' | 'rdiv';
+
+const SCALAR_KERNEL = {
+  add: 'scalarAdd', mul: 'scalarMul', rsub: 'scalarRsub', div: 'scalarDiv', rdiv: 'scalarRdiv',
+} as const satisfies Record<ScalarOp, KernelOp>;
 
 function convConstants(p: Conv2dParams): Constants {
   checkSize('conv2d input', p.N * p.C * p.H * p.W);
@@ -40,8 +56,19 @@ export const plans = {
   linearBackwardInput: (p: LinearParams): Plan => plan('linearBackwardInput', [p.K, p.N], { K: p.K, OUT: p.OUT }),
   linearBackwardWeight: (p: LinearParams): Plan => plan('linearBackwardWeight', [p.K, p.OUT], { N: p.N, K: p.K, OUT: p.OUT }),
   linearBackwardBias: (p: LinearParams): Plan => plan('linearBackwardBias', [p.OUT], { N: p.N, OUT: p.OUT }),
+  transpose2d: (R: number, C: number): Plan => plan('transpose2d', [R, C], { C }),
 
-  elementwise: (op: 'relu' | 'reluBackward' | 'reluBackwardGuided' | 'add', size: number): Plan => plan(op, [size], {}),
+  elementwise: (op: ElementwiseOp, size: number): Plan => plan(op, [size], {}),
+  scalar: (op: ScalarOp, size: number, s: number): Plan => {
+    const k: KernelOp | undefined = Object.hasOwn(SCALAR_KERNEL, op) ? SCALAR_KERNEL[op] : undefined;
+    if (k === undefined) throw new RangeError(`scalarOp: unknown op '${String(op)}' (expected ${Object.keys(SCALAR_KERNEL).join(', ')})`);
+    return plan(k, [size], {}, [s]);
+  },
+  /** null bounds become ∓Infinity (a scalar argument holds them exactly). */
+  clamp: (size: number, lo: number | null, hi: number | null): Plan => plan('clamp', [size], {}, [lo ?? -Infinity, hi ?? Infinity]),
+  mask: (size: number, lo: number, hi: number, inclusive: boolean): Plan =>
+    inclusive ? plan('maskInclusive', [size], {}, [lo, hi]) : plan('maskGreater', [size], {}, [lo]),
+  fill: (size: number, value: number): Plan => plan('fill', [size], {}, [value]),
 
   maxPool2d: (op: 'maxPool2dForward' | 'maxPool2dArgmax', p: Pool2dParams): Plan =>
     plan(op, [p.OW, p.OH, p.N * p.C], poolConstants(p)),

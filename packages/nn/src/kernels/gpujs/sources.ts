@@ -29,6 +29,11 @@ export const SRC = {
    * webgpu kernel must always see the same argument kind (host array vs
    * buffer handle); switching kinds on a built kernel fails.
    */
+  /** 2-D transpose of x [R, C] into [C, R]. Output [R, C] in gpu.js order: thread.x = column j < R, thread.y = row i < C. */
+  transpose2d: `function transpose2d(x) {
+  return x[this.thread.x * this.constants.C + this.thread.y];
+}`,
+
   copyDevice: `function copyDevice(a) {
   return a[this.thread.x];
 }`,
@@ -191,10 +196,10 @@ export const SRC = {
   /** max(x, 0). Output [size]. */
   relu: `function relu(x) {
   const v = x[this.thread.x];
-  if (v > 0) {
-    return v;
+  if (v <= 0) {
+    return 0;
   }
-  return 0;
+  return v;
 }`,
 
   /** gy where x > 0 (x may be the ReLU's input or output: same mask). Output [size]. */
@@ -220,6 +225,103 @@ export const SRC = {
   add: `function add(a, b) {
   const i = this.thread.x;
   return a[i] + b[i];
+}`,
+
+  /** a − b. Output [size]. */
+  sub: `function sub(a, b) {
+  const i = this.thread.x;
+  return a[i] - b[i];
+}`,
+
+  /** a · b. Output [size]. */
+  mul: `function mul(a, b) {
+  const i = this.thread.x;
+  return a[i] * b[i];
+}`,
+
+  /** a / b (WGSL allows 2.5 ULP for f32 division). Output [size]. */
+  div: `function div(a, b) {
+  const i = this.thread.x;
+  return a[i] / b[i];
+}`,
+
+  /** −x. Output [size]. */
+  neg: `function neg(x) {
+  return -x[this.thread.x];
+}`,
+
+  /*
+   * Tensor-scalar ops and the other ops with number parameters below take
+   * them as scalar kernel ARGUMENTS, not constants: a scalar argument is a
+   * uniform f32 on webgpu (an f32 slot on webasm), so it can hold ±Infinity
+   * and NaN (a baked WGSL constant cannot: gpu.js writes Infinity as
+   * ±FLT_MAX and NaN does not compile), and one compiled kernel serves every
+   * value. Values are rounded to f32.
+   */
+
+  /** x + s. Output [size]. */
+  scalarAdd: `function scalarAdd(x, s) {
+  return x[this.thread.x] + s;
+}`,
+
+  /** x · s. Output [size]. */
+  scalarMul: `function scalarMul(x, s) {
+  return x[this.thread.x] * s;
+}`,
+
+  /** s − x. Output [size]. */
+  scalarRsub: `function scalarRsub(x, s) {
+  return s - x[this.thread.x];
+}`,
+
+  /** x / s. Output [size]. */
+  scalarDiv: `function scalarDiv(x, s) {
+  return x[this.thread.x] / s;
+}`,
+
+  /** s / x. Output [size]. */
+  scalarRdiv: `function scalarRdiv(x, s) {
+  return s / x[this.thread.x];
+}`,
+
+  /**
+   * min(max(x, lo), hi) written as two comparisons, so NaN passes through
+   * (both are false for NaN) and lo > hi gives hi, as the CPU op. An absent
+   * bound is passed as ∓Infinity. Output [size].
+   */
+  clamp: `function clamp(x, lo, hi) {
+  let v = x[this.thread.x];
+  if (v < lo) {
+    v = lo;
+  }
+  if (v > hi) {
+    v = hi;
+  }
+  return v;
+}`,
+
+  /** Clamp backward mask: g where lo ≤ x ≤ hi, else 0 (0 where x is NaN). Output [size]. */
+  maskInclusive: `function maskInclusive(x, g, lo, hi) {
+  const i = this.thread.x;
+  const v = x[i];
+  if (v >= lo && v <= hi) {
+    return g[i];
+  }
+  return 0;
+}`,
+
+  /** Threshold/ReLU backward mask: g where x > lo, else 0 (0 where x is NaN). Output [size]. */
+  maskGreater: `function maskGreater(x, g, lo) {
+  const i = this.thread.x;
+  if (x[i] > lo) {
+    return g[i];
+  }
+  return 0;
+}`,
+
+  /** value everywhere (no array inputs). Output [size]. */
+  fill: `function fill(value) {
+  return value;
 }`,
 
   /** Max-pool value. Output [OW, OH, N*C]. */
