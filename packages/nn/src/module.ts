@@ -415,16 +415,41 @@ export class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   // ---- device -------------------------------------------------------------------------------
 
   /**
-   * Selects the kernel backend that runs this module's ops and its descendants' (recursively),
-   * forward and backward — gradlens's equivalent of moving a model to a device. `device` is a
-   * registered backend name: `'cpu'` (built in), `'gpujs-webasm'` or any other registered one.
-   * Parameters and buffers stay host arrays (nothing is copied), and tensors need no `.to()`.
-   * `'auto'` is chosen asynchronously: `model.to(await nn.resolve_device('auto'))`; optional
-   * backends (`'gpujs-webasm'`) are loaded by `await nn.resolve_device(name)` (or by importing
-   * `kernels/gpujs`). An unknown name throws, listing the registered backends.
+   * Moves the module to a device — PyTorch's `model.to(device)`. Two kinds of names:
+   * - a memory device (`'gpujs-webgpu'`, registered by `await nn.resolve_device(name)`): float32
+   *   parameters, gradients and buffers move there (same Parameter objects), layers run there, and
+   *   inputs must be moved too (`x.to(device)`); values come back with `await t.cpu()`.
+   * - a kernel backend over host memory (`'cpu'`, `'gpujs-webasm'`): selects the kernels that run
+   *   this module's ops and its descendants' (recursively); tensors stay host arrays and need no `.to()`.
+   *
+   * `'auto'` is chosen asynchronously: `model.to(await nn.resolve_device('auto'))`. An unknown name
+   * throws, listing the registered ones. Moving parameters back from a device is not supported here
+   * (it is an asynchronous readback).
    */
   to(device: string): this {
+    if (torch.get_device(device) !== null) return this._move_to(device);
     check_device(device, 'Module.to');
+    const stray = this.parameters().find((p) => p._dev !== null) ?? this.buffers().find((b) => b._dev !== null);
+    if (stray !== undefined) {
+      throw new Error(`Module.to('${device}'): the parameters live on '${stray.device}'; moving them back is an asynchronous readback (\`await t.cpu()\`) and Module.to does not do it`);
+    }
+    for (const m of this.modules()) m._s.device = device;
+    return this;
+  }
+
+  /**
+   * Moves float32 parameters, their gradients and float32 buffers to a registered device (their
+   * storage is swapped: the Parameter objects stay the same, as in PyTorch). Integer buffers
+   * (`num_batches_tracked`) stay on the cpu: device tensors are float32.
+   */
+  private _move_to(device: string): this {
+    const move = (t: Tensor): void => {
+      if (t.dtype !== 'float32' || t.device === device) return;
+      t.data = t.data.to(device);
+      if (t._grad !== null) t._grad = t._grad.to(device);
+    };
+    for (const p of this.parameters()) move(p);
+    for (const b of this.buffers()) move(b);
     for (const m of this.modules()) m._s.device = device;
     return this;
   }
@@ -436,7 +461,9 @@ export class Module<In extends unknown[] = [Tensor], Out = Tensor> {
 
   /** @internal The backend layers pass to their Functions (undefined = the global default at call time). */
   protected _kernel_backend(): string | undefined {
-    return this._s.device ?? undefined;
+    const d = this._s.device;
+    // on a memory device the layers dispatch on their tensors' device, not on a kernel backend
+    return d === undefined || d === null || torch.get_device(d) !== null ? undefined : d;
   }
 
   // ---- modes and gradients ------------------------------------------------------------------

@@ -88,10 +88,10 @@ describe('Module.to(device)', () => {
 
   it('rejects unknown devices and unresolved auto with clear errors', async () => {
     const net = new TinyCNN();
-    expect(() => net.to('cuda')).toThrow(/Module\.to: unknown device 'cuda' \(registered backends: cpu/);
+    expect(() => net.to('cuda')).toThrow(/Module\.to: unknown device 'cuda' \(registered: cpu/);
     expect(() => net.to('auto')).toThrow(/resolve_device\('auto'\)/);
     expect(net.device).toBe('cpu');
-    await expect(nn.resolve_device('tpu')).rejects.toThrow(/unknown device 'tpu' \(registered backends: cpu/);
+    await expect(nn.resolve_device('tpu')).rejects.toThrow(/unknown device 'tpu' \(registered: cpu/);
     expect(await nn.resolve_device('cpu')).toBe('cpu');
   });
 

@@ -2,6 +2,9 @@ import * as torch from '@gradlens/core';
 import type { Tensor } from '@gradlens/core';
 import type { BatchNorm2dParams } from '../kernels/types.ts';
 import { f32, kernels, make, resolveBackend } from './_util.ts';
+import { handle, hostValues, residentOf, wrap } from './_resident.ts';
+import type { GpujsResidentDevice } from '../kernels/gpujs/resident.ts';
+import type { BatchNormStats } from '../kernels/gpujs/device.ts';
 
 type FunctionCtx = torch.autograd.FunctionCtx;
 
@@ -19,6 +22,24 @@ export class BatchNormFunction extends torch.autograd.Function {
   ): Tensor {
     const [N, C, H, W] = x.shape as [number, number, number, number];
     const p: BatchNorm2dParams = { N, C, H, W, eps };
+    const dev = residentOf('batch_norm', x, weight, bias, runningMean, runningVar);
+    if (dev !== null) {
+      if (training) throw new Error(`batch_norm: training mode is not implemented on device '${dev.name}' (call model.eval(), or train on the cpu)`);
+      if (!runningMean || !runningVar) throw new Error('batch_norm: running_mean and running_var must be defined in evaluation mode');
+      // the per-channel fold (scale, shift) is computed on the host from the copies kept at upload
+      const stats: BatchNormStats = {
+        runningMean: hostValues(runningMean, 'batch_norm running_mean')!,
+        runningVar: hostValues(runningVar, 'batch_norm running_var')!,
+        weight: weight ? hostValues(weight, 'batch_norm weight') : null,
+        bias: bias ? hostValues(bias, 'batch_norm bias') : null,
+        eps,
+      };
+      ctx.dev = dev;
+      ctx.stats = stats;
+      ctx.p = p;
+      ctx.save_for_backward(x, weight);
+      return wrap(dev, dev.gpu.batchNorm2dEval(handle(x), stats));
+    }
     ctx.backend = resolveBackend(backend);
     const K = kernels(ctx.backend as string);
     const xd = f32(x, 'batch_norm');
@@ -64,6 +85,12 @@ export class BatchNormFunction extends torch.autograd.Function {
     const p = ctx.p as BatchNorm2dParams;
     const [x, weight] = ctx.saved_tensors as [Tensor, Tensor | undefined];
     const [nx, nw, nb] = ctx.needs_input_grad;
+    if (ctx.dev) {
+      const dev = ctx.dev as GpujsResidentDevice;
+      const r = dev.gpu.batchNorm2dBackwardEval(handle(g), handle(x), ctx.stats as BatchNormStats, { weight: nw === true, bias: nb === true });
+      const gxd = nx ? wrap(dev, r.gradX) : (r.gradX.dispose(), null);
+      return [gxd, r.gradWeight ? wrap(dev, r.gradWeight) : null, r.gradBias ? wrap(dev, r.gradBias) : null, null, null, null, null, null, null];
+    }
     const gx = nx ? new Float32Array(x.numel()) : null;
     const gw = nw ? new Float32Array(p.C) : null;
     const gb = nb ? new Float32Array(p.C) : null;

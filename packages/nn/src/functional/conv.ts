@@ -2,6 +2,8 @@ import * as torch from '@gradlens/core';
 import type { Tensor } from '@gradlens/core';
 import { makeConv2dParams, samePadding, type Conv2dParams } from '../kernels/types.ts';
 import { checkDim, f32, kernels, make, pair, resolveBackend } from './_util.ts';
+import { handle, residentOf, wrap } from './_resident.ts';
+import type { GpujsResidentDevice } from '../kernels/gpujs/resident.ts';
 
 type FunctionCtx = torch.autograd.FunctionCtx;
 
@@ -44,6 +46,11 @@ export class Conv2dFunction extends torch.autograd.Function {
   static override forward(ctx: FunctionCtx, x: Tensor, w: Tensor, b: Tensor | null, p: Conv2dParams, backend?: string): Tensor {
     ctx.save_for_backward(x, w);
     ctx.p = p;
+    const dev = residentOf('conv2d', x, w, b);
+    if (dev !== null) {
+      ctx.dev = dev;
+      return wrap(dev, dev.gpu.conv2d(p, handle(x), handle(w), b ? handle(b) : null));
+    }
     ctx.backend = resolveBackend(backend);
     const out = new Float32Array(p.N * p.OC * p.OH * p.OW);
     kernels(ctx.backend as string).conv2dForward(p, f32(x, 'conv2d'), f32(w, 'conv2d'), b ? f32(b, 'conv2d') : null, out);
@@ -54,6 +61,16 @@ export class Conv2dFunction extends torch.autograd.Function {
     const p = ctx.p as Conv2dParams;
     const [x, w] = ctx.saved_tensors as [Tensor, Tensor];
     const [nx, nw, nb] = ctx.needs_input_grad;
+    if (ctx.dev) {
+      const dev = ctx.dev as GpujsResidentDevice;
+      const go = handle(g);
+      return [
+        nx ? wrap(dev, dev.gpu.conv2dBackwardInput(p, go, handle(w))) : null,
+        nw ? wrap(dev, dev.gpu.conv2dBackwardWeight(p, handle(x), go)) : null,
+        nb ? wrap(dev, dev.gpu.conv2dBackwardBias(p, go)) : null,
+        null, null,
+      ];
+    }
     const go = f32(g, 'conv2d backward');
     let gx: Tensor | null = null;
     let gw: Tensor | null = null;

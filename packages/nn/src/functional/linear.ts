@@ -1,6 +1,9 @@
 import * as torch from '@gradlens/core';
 import type { Tensor } from '@gradlens/core';
 import { f32, kernels, make, resolveBackend } from './_util.ts';
+import { handle, residentOf, wrap } from './_resident.ts';
+import type { GpujsResidentDevice } from '../kernels/gpujs/resident.ts';
+import type { DeviceTensor } from '../kernels/gpujs/device.ts';
 
 type FunctionCtx = torch.autograd.FunctionCtx;
 
@@ -8,11 +11,34 @@ type FunctionCtx = torch.autograd.FunctionCtx;
 export class TFunction extends torch.autograd.Function {
   static backward_name = 'TBackward0';
   static override forward(_ctx: FunctionCtx, w: Tensor): Tensor {
-    return w.t();
+    const dev = residentOf('t', w);
+    if (dev === null) return w.t();
+    // device tensors are contiguous: the transpose is a copy, which remembers its source so the
+    // linear kernels (which read the [OUT, K] weight) need not transpose it back
+    const wT = wrap(dev, dev.gpu.transpose2d(handle(w)));
+    transposeSource.set(wT, w);
+    return wT;
   }
   static override backward(_ctx: FunctionCtx, g: Tensor): Tensor {
-    return g.t();
+    const dev = residentOf('t', g);
+    return dev === null ? g.t() : wrap(dev, dev.gpu.transpose2d(handle(g)));
   }
+}
+
+/** Device only: the [OUT, K] weight a transposed copy was made from (see TFunction). */
+const transposeSource = new WeakMap<Tensor, Tensor>();
+
+/** The [OUT, K] weight behind a device wT [K, OUT]: its source when known, else a transposed copy. */
+function weightOf(dev: GpujsResidentDevice, wT: Tensor): DeviceTensor {
+  const w = transposeSource.get(wT);
+  return handle(w !== undefined && w._dev !== null ? w : wrap(dev, dev.gpu.transpose2d(handle(wT))));
+}
+
+/** The transpose of a temporary (which is freed once the transpose has run). */
+function transposed(dev: GpujsResidentDevice, t: DeviceTensor): DeviceTensor {
+  const r = dev.gpu.transpose2d(t);
+  t.dispose();
+  return r;
 }
 
 /**
@@ -53,6 +79,11 @@ function linearForward(ctx: FunctionCtx, x: Tensor, wT: Tensor, bias: Tensor | n
   ctx.p = p;
   ctx.backend = resolveBackend(backend);
   ctx.save_for_backward(x, wT);
+  const dev = residentOf('linear', x, wT, bias);
+  if (dev !== null) {
+    ctx.dev = dev;
+    return wrap(dev, dev.gpu.linear(p, handle(x), weightOf(dev, wT), bias ? handle(bias) : null));
+  }
   const out = new Float32Array(N * OUT);
   kernels(ctx.backend as string).linearForward(p, f32(x, 'linear'), f32(wT.t(), 'linear'), bias ? f32(bias, 'linear') : null, out);
   return make(out, [N, OUT]);
@@ -61,6 +92,16 @@ function linearForward(ctx: FunctionCtx, x: Tensor, wT: Tensor, bias: Tensor | n
 function linearBackward(ctx: FunctionCtx, g: Tensor, nx: boolean, nw: boolean, nb: boolean): [Tensor | null, Tensor | null, Tensor | null] {
   const p = ctx.p as { N: number; K: number; OUT: number };
   const [x, wT] = ctx.saved_tensors as [Tensor, Tensor];
+  if (ctx.dev) {
+    const dev = ctx.dev as GpujsResidentDevice;
+    const go = handle(g);
+    return [
+      nx ? wrap(dev, dev.gpu.linearBackwardInput(p, go, weightOf(dev, wT))) : null,
+      // the slot is wT's [K, OUT]; TBackward0 transposes it back for the weight
+      nw ? wrap(dev, transposed(dev, dev.gpu.linearBackwardWeight(p, handle(x), go))) : null,
+      nb ? wrap(dev, dev.gpu.linearBackwardBias(p, go)) : null,
+    ];
+  }
   const go = f32(g, 'linear backward');
   let gx: Tensor | null = null;
   let gwT: Tensor | null = null;

@@ -1,6 +1,8 @@
 import * as torch from '@gradlens/core';
 import type { Tensor } from '@gradlens/core';
 import { allocLike, floatData, make } from './_util.ts';
+import { handle, residentOf, wrap } from './_resident.ts';
+import type { GpujsResidentDevice } from '../kernels/gpujs/resident.ts';
 
 type FunctionCtx = torch.autograd.FunctionCtx;
 
@@ -17,16 +19,28 @@ export class ConstantPad2dFunction extends torch.autograd.Function {
     const OW = W + l + r;
     if (OH <= 0 || OW <= 0) throw new Error(`The input size ${H}x${W}, plus negative padding ${t},${b},${l},${r} resulted in a negative output size`);
     const planes = x.numel() / (H * W);
+    ctx.geom = { planes, H, W, OH, OW, t, l, shape };
+    const dev = residentOf('pad', x);
+    if (dev !== null) {
+      ctx.dev = dev;
+      ctx.pad = pad;
+      const y = dev.gpu.pad(handle(x, [1, planes, H, W]), pad, value);
+      return wrap(dev, y, [...shape.slice(0, -2), OH, OW]);
+    }
     const src = floatData(x);
     const out = allocLike(x, planes * OH * OW);
     if (value !== 0) out.fill(value);
     copyPlanes(src, out, planes, H, W, OH, OW, t, l, false);
-    ctx.geom = { planes, H, W, OH, OW, t, l, shape };
     return make(out, [...shape.slice(0, -2), OH, OW]);
   }
 
   static override backward(ctx: FunctionCtx, g: Tensor): (Tensor | null)[] {
     const { planes, H, W, OH, OW, t, l, shape } = ctx.geom as { planes: number; H: number; W: number; OH: number; OW: number; t: number; l: number; shape: number[] };
+    if (ctx.dev) {
+      const dev = ctx.dev as GpujsResidentDevice;
+      const gx = dev.gpu.padBackward(handle(g, [1, planes, OH, OW]), ctx.pad as [number, number, number, number]);
+      return [wrap(dev, gx, shape), null, null];
+    }
     const gs = floatData(g);
     const out = allocLike(g, planes * H * W);
     copyPlanes(gs, out, planes, H, W, OH, OW, t, l, true);

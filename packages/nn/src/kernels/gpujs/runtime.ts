@@ -14,6 +14,7 @@
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 /** The small part of gpu.js's kernel-runner shape gradlens uses. */
 export interface GpuJsKernel {
@@ -153,6 +154,9 @@ export function installNodeWebGPU(opts: InstallOptions = {}): Promise<InstallRes
     for (const [k, v] of Object.entries(mod.globals)) {
       if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
     }
+    // Without XDG_RUNTIME_DIR, Dawn's Vulkan loader prints "error: XDG_RUNTIME_DIR is invalid or not
+    // set" (twice) on stderr while probing window systems; a headless process needs only a directory.
+    if (process.env['XDG_RUNTIME_DIR'] === undefined) process.env['XDG_RUNTIME_DIR'] = tmpdir();
     const gpu = mod.create(opts.dawnOptions ?? []);
     const nav = (globalThis as { navigator?: object }).navigator;
     if (nav !== undefined) {
