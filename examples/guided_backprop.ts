@@ -107,6 +107,26 @@ export class GuidedBackprop {
   }
 
   generate_gradients(input_image: Tensor, target_class: number): NdArray {
+    this.backward_pass(input_image, target_class);
+
+    // Convert Pytorch variable to numpy array
+    // [0] to get rid of the first channel (1,3,224,224)
+    const gradients_as_arr = this.gradients!.data.numpy().pick(0);
+    return gradients_as_arr;
+  }
+
+  /**
+   * `generate_gradients` for a model and image on a device (`model.to('gpujs-webgpu')`): the
+   * forward and backward passes are the same synchronous code; only reading the gradient back
+   * is asynchronous (PyTorch's `.cpu()`, awaited).
+   */
+  async generate_gradients_async(input_image: Tensor, target_class: number): Promise<NdArray> {
+    this.backward_pass(input_image, target_class);
+    return (await this.gradients!.cpu()).numpy().pick(0);
+  }
+
+  /** The notebook's forward and backward lines; the first layer's hook stores `this.gradients`. */
+  backward_pass(input_image: Tensor, target_class: number): void {
     // Forward pass
     const model_output = this.model(input_image);
 
@@ -117,13 +137,8 @@ export class GuidedBackprop {
     const one_hot_output = torch.FloatTensor(1, model_output.size(-1)).zero_();
     torch.setitem(one_hot_output, [0, target_class], 1); // one_hot_output[0][target_class] = 1
 
-    // Backward pass
-    model_output.backward(one_hot_output);
-
-    // Convert Pytorch variable to numpy array
-    // [0] to get rid of the first channel (1,3,224,224)
-    const gradients_as_arr = this.gradients!.data.numpy().pick(0);
-    return gradients_as_arr;
+    // Backward pass (the target goes where the output is, as `.to(device)` in PyTorch)
+    model_output.backward(one_hot_output.to(model_output.device));
   }
 }
 

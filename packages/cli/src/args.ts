@@ -10,8 +10,8 @@ export const MODEL_NAMES = ['face-expression', 'alexnet', 'vgg16', 'resnet18', '
 export type ModelName = (typeof MODEL_NAMES)[number];
 export const METHODS = ['guided', 'vanilla'] as const;
 export type Method = (typeof METHODS)[number];
-/** Kernel backends `--device` accepts (`auto` is resolved before the model loads). */
-export const DEVICES = ['cpu', 'gpujs-webasm', 'auto'] as const;
+/** Devices `--device` accepts (`auto` is resolved before the model loads). */
+export const DEVICES = ['cpu', 'gpujs-webasm', 'gpujs-webgpu', 'auto'] as const;
 export type DeviceName = (typeof DEVICES)[number];
 
 /** A bad command line (or option value): printed as one `gbp: error: ...` line, exit code 2. */
@@ -76,10 +76,13 @@ Options:
                          an index is 0-based
   -o, --out DIR          output folder (default: results)
       --method M         guided (default) | vanilla
-      --device D         kernel backend the model runs on (model.to(D)):
+      --device D         where the model runs (model.to(D)):
                          cpu (default) | gpujs-webasm (gpu.js WebAssembly;
-                         correct but much slower here) | auto (the fastest
-                         that really works; never a software GPU adapter)
+                         correct but much slower here) | gpujs-webgpu (the
+                         whole pass on a WebGPU adapter, one readback; needs
+                         an adapter, or VK_ICD_FILENAMES for a software one)
+                         | auto (the fastest that really works; never a
+                         software GPU adapter)
       --npy              also write the raw C×H×W float32 input gradient as
                          <stem>_Guided_BP.npy (numpy .npy v1.0)
       --json             print one JSON object per image (stdout) instead of text

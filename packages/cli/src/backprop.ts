@@ -58,6 +58,8 @@ export interface ExplainableModel {
 /** What both explainers offer: C×H×W gradient of class `target_class` w.r.t. the input. */
 export interface Explainer {
   generate_gradients(input_image: Tensor, target_class: number): NdArray;
+  /** The same for an image and model on a device: only the readback is asynchronous. */
+  generate_gradients_async(input_image: Tensor, target_class: number): Promise<NdArray>;
 }
 
 /**
@@ -76,20 +78,28 @@ export class VanillaBackprop implements Explainer {
   }
 
   generate_gradients(input_image: Tensor, target_class: number): NdArray {
+    // [0] to get rid of the first channel (1,3,H,W)
+    return this.backward_pass(input_image, target_class).data.numpy().pick(0);
+  }
+
+  async generate_gradients_async(input_image: Tensor, target_class: number): Promise<NdArray> {
+    return (await this.backward_pass(input_image, target_class).cpu()).numpy().pick(0);
+  }
+
+  private backward_pass(input_image: Tensor, target_class: number): Tensor {
     // A fresh leaf, so gradients from earlier calls never accumulate into this one
     const input = input_image.detach().requires_grad_(true);
     // Forward
     const model_output = this.model(input);
     // Zero grads
     this.model.zero_grad();
-    // Target for backprop
+    // Target for backprop (on the output's device)
     const one_hot_output = torch.zeros([1, model_output.size(-1)]);
     torch.setitem(one_hot_output, [0, target_class], 1);
     // Backward pass
-    model_output.backward(one_hot_output);
+    model_output.backward(one_hot_output.to(model_output.device));
     this.gradients = input.grad;
     if (this.gradients === null) throw new Error('VanillaBackprop: the input received no gradient');
-    // [0] to get rid of the first channel (1,3,H,W)
-    return this.gradients.data.numpy().pick(0);
+    return this.gradients;
   }
 }

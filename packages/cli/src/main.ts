@@ -38,7 +38,7 @@ export async function main(argv: readonly string[], io: MainIO = { stdout: proce
     // The model stack is imported only now, so --help and option errors stay instant.
     const { setup } = await import('./setup.ts');
     const { config, items } = setup(parsed);
-    const jobs = resolve_jobs(parsed.jobs, items.filter((it) => !it.error).length);
+    let jobs = resolve_jobs(parsed.jobs, items.filter((it) => !it.error).length);
     const verbose = (s: string): void => {
       if (parsed.verbose) progress.eprint(`gbp: ${s}`);
     };
@@ -51,6 +51,11 @@ export async function main(argv: readonly string[], io: MainIO = { stdout: proce
       throw new ModelLoadError(`--device ${parsed.device}: ${describe_error(e)}`);
     }
     config.device = device.device;
+    // a device holds its own memory: one process drives it (workers would each open one)
+    if (device.resident && jobs > 1) {
+      verbose(`--jobs ${jobs} → 1: ${device.device} runs in this process`);
+      jobs = 1;
+    }
     const why = parsed.device === 'auto' ? `auto: ${device.reason}` : parsed.device === 'cpu' ? 'default' : `--device ${parsed.device}`;
     const device_line = `backend ${device.device} (${why}); adapter ${device.adapter_name ?? 'none'}`;
 
@@ -115,7 +120,7 @@ export async function main(argv: readonly string[], io: MainIO = { stdout: proce
         current = items[id]!.image;
         let outcome: Outcome;
         try {
-          outcome = { ok: true, result: run_image(ctx, items[id]!, config) };
+          outcome = { ok: true, result: await run_image(ctx, items[id]!, config) };
         } catch (e) {
           outcome = { ok: false, error: to_error_info(e, 'image') };
         }

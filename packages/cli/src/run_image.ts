@@ -115,7 +115,7 @@ const CAPTIONS_GUIDED = ['Colored guided backprop', 'Guided backprop saliency (g
 const CAPTIONS_VANILLA = ['Colored vanilla backprop', 'Vanilla backprop saliency (gray)'];
 
 /** Runs one image through `ctx` and writes its outputs to `cfg.out`. */
-export function run_image(ctx: ModelContext, item: InputItem, cfg: RunConfig): ImageResult {
+export async function run_image(ctx: ModelContext, item: InputItem, cfg: RunConfig): Promise<ImageResult> {
   if (item.error) throw new ImageError(item.error);
   const t: Timings = { load: 0, preprocess: 0, forward: 0, backward: 0, write: 0 };
   let t0 = performance.now();
@@ -123,7 +123,10 @@ export function run_image(ctx: ModelContext, item: InputItem, cfg: RunConfig): I
   t.load = performance.now() - t0;
 
   t0 = performance.now();
-  const { tensor: prep_img, display } = ctx.preprocess(image);
+  const { tensor: host_img, display } = ctx.preprocess(image);
+  // On a device (--device gpujs-webgpu) the image leaf is made there: backward never crosses back
+  const resident = torch.get_device(cfg.device) !== null;
+  const prep_img = resident ? host_img.detach().to(cfg.device).requires_grad_(host_img.requires_grad) : host_img;
   t.preprocess = performance.now() - t0;
 
   // Retrieve output from the image. Guided backprop on the image leaf: the forward is recorded
@@ -131,7 +134,7 @@ export function run_image(ctx: ModelContext, item: InputItem, cfg: RunConfig): I
   t0 = performance.now();
   const reuse = ctx.explainer instanceof GuidedBackprop && prep_img.requires_grad && torch.is_grad_enabled();
   const output = reuse ? ctx.model(prep_img) : torch.no_grad(() => ctx.model(prep_img));
-  const logits = (output.detach().reshape([-1]).tolist() as number[]).map(Number);
+  const logits = ((await output.detach().cpu()).reshape([-1]).tolist() as number[]).map(Number);
   t.forward = performance.now() - t0;
   if (logits.length !== ctx.labels.length) {
     throw new Error(`the model produced ${logits.length} outputs but there are ${ctx.labels.length} labels`);
@@ -141,8 +144,9 @@ export function run_image(ctx: ModelContext, item: InputItem, cfg: RunConfig): I
 
   // Do backpropagation to get the derivative of the output based on the image
   t0 = performance.now();
-  const explain = (): NdArray => ctx.explainer.generate_gradients(prep_img, target_class);
-  const grads = to_chw_f32(reuse ? with_forward_output(ctx.model, prep_img, output, explain) : explain());
+  const explain = (): NdArray | Promise<NdArray> =>
+    resident ? ctx.explainer.generate_gradients_async(prep_img, target_class) : ctx.explainer.generate_gradients(prep_img, target_class);
+  const grads = to_chw_f32(await (reuse ? with_forward_output(ctx.model, prep_img, output, explain) : explain()));
   t.backward = performance.now() - t0;
   const [, , H, W] = prep_img.shape as [number, number, number, number];
   if (grads.shape[0] !== 3 || grads.shape[1] !== H || grads.shape[2] !== W) {

@@ -50,7 +50,7 @@ if (parentPort) {
       port.postMessage({ type: 'load_error', error: to_error_info(e, 'model') } satisfies FromWorker);
     }
   })();
-  port.on('message', (msg: ToWorker) => {
+  port.on('message', async (msg: ToWorker) => {
     if (msg.type === 'stop' || ctx === null) {
       port.close();
       return;
@@ -58,7 +58,7 @@ if (parentPort) {
     current = msg.item.image;
     let reply: FromWorker;
     try {
-      reply = { type: 'done', id: msg.id, result: run_image(ctx, msg.item, config) };
+      reply = { type: 'done', id: msg.id, result: await run_image(ctx, msg.item, config) };
     } catch (e) {
       reply = { type: 'failed', id: msg.id, error: to_error_info(e, 'image') };
     }

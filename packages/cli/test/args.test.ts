@@ -41,9 +41,9 @@ describe('parse_args', () => {
     expect(ok(['a.png', '--device', 'gpujs-webasm']).device).toBe('gpujs-webasm');
     expect(ok(['a.png', '--device=auto']).device).toBe('auto');
     expect(ok(['a.png', '--device', 'cpu']).device).toBe('cpu');
-    usage(['a.png', '--device', 'cuda'], /^--device must be one of cpu, gpujs-webasm, auto; got 'cuda'$/);
+    usage(['a.png', '--device', 'cuda'], /^--device must be one of cpu, gpujs-webasm, gpujs-webgpu, auto; got 'cuda'$/);
     usage(['a.png', '--device'], /--device/);
-    expect(HELP_TEXT).toMatch(/--device D +kernel backend/);
+    expect(HELP_TEXT).toMatch(/--device D +where the model runs/);
   });
 
   it('--help wins over everything else', () => {

@@ -62,7 +62,7 @@ describe('gbp usage errors (exit 2, one line)', () => {
     [['x.png', '--model', 'resnet50'], /^gbp: error: --model resnet50 needs --weights FILE\.safetensors .*random weights\n$/],
     [['x.png', '--frobnicate'], /^gbp: error: Unknown option '--frobnicate'.*\n$/],
     [['x.png', '--jobs', '0'], /^gbp: error: --jobs expects a positive integer, got '0'\n$/],
-    [['x.png', '--device', 'cuda'], /^gbp: error: --device must be one of cpu, gpujs-webasm, auto; got 'cuda'\n$/],
+    [['x.png', '--device', 'cuda'], /^gbp: error: --device must be one of cpu, gpujs-webasm, gpujs-webgpu, auto; got 'cuda'\n$/],
     [[example, '--target', 'joyful'], /^gbp: error: --target 'joyful': unknown label; known labels: neutral, happy, sad, angry, fearful, disgusted, surprised\n$/],
     [[example, '--target', '7'], /^gbp: error: --target 7: class index out of range \(the model has 7 classes, 0\.\.6\)\n$/],
   ])('%j', (args, re) => {
@@ -145,6 +145,39 @@ describe('gbp on the example face', () => {
     expect(r.stdout).toMatch(/time: load \d+ ms, preprocess \d+ ms, forward \d+ ms, backward \d+ ms, write \d+ ms/);
     expect(readdirSync(out).sort()).toEqual(['AF01HAHR_Vanilla_BP_color.png', 'AF01HAHR_Vanilla_BP_gray.png', 'AF01HAHR_report.html']);
     expect(pngSize(join(out, 'AF01HAHR_Vanilla_BP_gray.png'))).toEqual([112, 112]);
+  }, 240_000);
+});
+
+// The WebGPU device path on SwiftShader (slow: every kernel compiles in software). Skipped, visibly,
+// only when the Vulkan ICD is missing; CI sets GRADLENS_REQUIRE_WEBGPU=1 so it cannot skip there.
+const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+const noIcd = existsSync(ICD) ? null : `SwiftShader Vulkan ICD not found (${ICD})`;
+if (noIcd !== null && process.env['GRADLENS_REQUIRE_WEBGPU'] === '1') throw new Error(`GRADLENS_REQUIRE_WEBGPU=1 but ${noIcd}`);
+describe.skipIf(noIcd !== null)(noIcd === null ? '--device gpujs-webgpu (SwiftShader)' : `--device gpujs-webgpu — SKIPPED: ${noIcd}`, () => {
+  it('runs the whole pass on the device and writes the same maps and gradient as the cpu', () => {
+    const dev = tmp('webgpu');
+    const cpu = tmp('webgpu-ref');
+    const env = { ...process.env, VK_ICD_FILENAMES: ICD };
+    const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, example, '--out', dev, '--npy', '--device', 'gpujs-webgpu', '--verbose'], { cwd: root, encoding: 'utf8', timeout: 240_000, env });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^gbp: backend gpujs-webgpu \(--device gpujs-webgpu\); adapter gpu\.js webgpu on .*swiftshader.*\(software\)$/m);
+    expect(r.stdout).toMatch(/AF01HAHR\.png: happy \(99\.99\d*%\)/);
+    expect(gbp([example, '--out', cpu, '--npy']).code).toBe(0);
+    const g = parse_npy(readFileSync(join(dev, 'AF01HAHR_Guided_BP.npy')));
+    const ref = parse_npy(readFileSync(join(cpu, 'AF01HAHR_Guided_BP.npy')));
+    expect(g.shape).toEqual(ref.shape);
+    let d = 0, m = 0;
+    ref.data.forEach((v, i) => {
+      d = Math.max(d, Math.abs(v - g.data[i]!));
+      m = Math.max(m, Math.abs(v));
+    });
+    expect(d / m).toBeLessThanOrEqual(1e-4);
+    for (const s of SUFFIXES.slice(0, 4)) {
+      const [a, b] = [read_image(join(dev, `AF01HAHR${s}`)), read_image(join(cpu, `AF01HAHR${s}`))];
+      let worst = 0;
+      a.data.data.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - b.data.data[i]!))));
+      expect(worst, s).toBeLessThanOrEqual(1);
+    }
   }, 240_000);
 });
 
