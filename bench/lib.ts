@@ -232,6 +232,8 @@ export async function timeRuns(f: () => unknown | Promise<unknown>, a: PeerArgs)
 
 export interface PeerResult {
   peer: string;
+  /** How the row is shown when it differs from `peer` (e.g. 'gpujs-webgpu (SwiftShader, software)'). */
+  label?: string;
   model: ModelName;
   /** Timed runs in ms (after warm-up). */
   times_ms: number[];

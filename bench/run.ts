@@ -9,13 +9,26 @@
  *
  *   pnpm bench [--models resnet50,alexnet,vgg16,face_expression] [--runs N] [--quick]
  *              [--peers torch,tfjs,gradlens] [--budget SECONDS] [--threads 2]
+ *              [--backends cpu,gpujs-webasm,gpujs-webgpu] [--backend-budget SECONDS]
  *              [--no-one-image] [--one-image-runs N] [--direct] [--out FILE]
  *
  * --runs N     timed runs after warm-up (default 7); a slow peer stops early once its timed
  *              runs have used --budget seconds (default 30), never below 3 runs (1 if a single
  *              run exceeds half the budget); the n column says how many were done.
+ * --backends L gradlens kernel backends to bench (default: cpu, gpujs-webasm, gpujs-webgpu and
+ *              any other the build reports); one whose `nn.resolve_device` fails is a skip row
+ *              with the error (gpujs-webgpu: no WebGPU adapter, or not in this build yet). For a
+ *              SwiftShader run: VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json
+ *              (labelled "software": CPU speed, not GPU speed).
+ * --backend-budget S  seconds for the warm-ups + timed runs of each (gradlens backend other
+ *              than cpu, model) (default 60; 0: no limit): the first warm-up run is timed, and
+ *              if all the runs would take longer the cell is skipped with a line saying how long
+ *              one run takes (never an extrapolated number); a run still going after S seconds
+ *              is killed. gpujs-webasm is 10-200× slower than cpu.
  * --direct     also time the CLI as `node --import tsx packages/cli/src/main.ts ...` (no pnpm).
- * --quick      3 runs, 1 warm-up, 12 s budget, 1 one-image run (a smoke test, not a result).
+ * --quick      3 runs, 1 warm-up, 12 s budget (20 s backend budget), 1 one-image run (a smoke
+ *              test, not a result).
+ * --out FILE   where to write the results (default bench/RESULTS.md).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -48,6 +61,9 @@ const warmup = quick ? 1 : 2;
 const budget = Number(opt('budget') ?? (quick ? 12 : 30));
 const threads = Number(opt('threads') ?? 2);
 const peers = new Set((opt('peers') ?? 'torch,tfjs,gradlens').split(','));
+const backendsWanted = opt('backends')?.split(',').map((s) => s.trim()).filter(Boolean) ?? null;
+const backendBudget = Number(opt('backend-budget') ?? (quick ? 20 : 60));
+if (!Number.isFinite(backendBudget) || backendBudget < 0) { console.error('--backend-budget: seconds (0: no limit)'); process.exit(2); }
 const oneImage = !flag('no-one-image');
 const oneImageRuns = Number(opt('one-image-runs') ?? (quick ? 1 : 3));
 const outFile = opt('out') ?? join(BENCH_DIR, 'RESULTS.md');
@@ -88,7 +104,7 @@ const busy = loadavg()[0]! > availableParallelism() * 0.75
   ? `the machine was busy when the bench started (1-min load average ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores): times are inflated and noisy, PyTorch's multi-threaded runs the most; rerun on a quiet machine for absolute numbers.`
   : '';
 if (busy) log(`WARNING: ${busy}`);
-log(`models ${models.join(', ')}; runs ${runs} after ${warmup} warm-up, budget ${budget} s per (peer, model); threads ${threads}`);
+log(`models ${models.join(', ')}; runs ${runs} after ${warmup} warm-up, budget ${budget} s per (peer, model); backend budget ${backendBudget ? `${backendBudget} s` : 'none'} per (gradlens backend other than cpu, model); threads ${threads}`);
 log();
 
 // ---------------------------------------------------------------------------------------------
@@ -109,6 +125,8 @@ log();
 interface Row {
   model: ModelName;
   peer: string;
+  /** shown instead of `peer` (e.g. 'gradlens-gpujs-webgpu (SwiftShader, software)') */
+  label?: string;
   /** what to show instead of numbers */
   skip?: string;
   r?: PeerResult;
@@ -119,43 +137,89 @@ interface Row {
 
 interface Spawned { code: number | null; stdout: string; stderr: string; wall_ms: number; timedOut: boolean }
 
-function runProcess(cmd: string, args: string[], timeoutS: number, env: NodeJS.ProcessEnv = {}): Promise<Spawned> {
+/** Called with the child's stdout so far on every chunk (and once more, ending in @@CLOSED, when it exits); may kill it, saying why. */
+type Watch = (stdout: string, kill: (why: string) => void) => void;
+
+function runProcess(cmd: string, args: string[], timeoutS: number, env: NodeJS.ProcessEnv = {}, watch?: Watch): Promise<Spawned & { killedFor?: string }> {
   return new Promise((resolve) => {
     const t0 = performance.now();
     const child = spawn(cmd, args, { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = ''; let stderr = ''; let timedOut = false;
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    let stdout = ''; let stderr = ''; let timedOut = false; let killedFor: string | undefined;
+    const kill = (why: string): void => { if (killedFor === undefined) { killedFor = why; child.kill('SIGKILL'); } };
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); watch?.(stdout, kill); });
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); if (stderr.length > 200_000) stderr = stderr.slice(-100_000); });
     const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutS * 1000);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr, wall_ms: performance.now() - t0, timedOut }); });
+    child.on('close', (code) => { clearTimeout(timer); watch?.(stdout + '\n@@CLOSED\n', () => undefined); resolve({ code, stdout, stderr, wall_ms: performance.now() - t0, timedOut, killedFor }); });
   });
 }
 
 const lastLine = (s: string): string => s.trim().split('\n').filter((l) => l.trim() && !/^\s+at /.test(l)).slice(-1)[0]?.slice(0, 300) ?? '';
 
-async function runPeer(model: ModelName, peer: string, cmd: string, args: string[]): Promise<Row> {
+/**
+ * Kills a budgeted gradlens peer whose warm-up runs (from `@@RUN_START` to `@@TIMED`) are still
+ * going after `budgetS` seconds. The peer itself skips when its first run says the rest will not fit.
+ */
+function budgetWatch(budgetS: number): Watch {
+  let timer: NodeJS.Timeout | null = null;
+  let done = false;
+  let latest = '';
+  return (out, kill) => {
+    latest = out;
+    if (done) return;
+    if (/^@@(TIMED|CLOSED)$/m.test(out)) { done = true; if (timer) clearTimeout(timer); return; }
+    if (timer === null && /^@@RUN_START$/m.test(out)) {
+      timer = setTimeout(() => {
+        const warm = [...latest.matchAll(/^@@WARM (.*)$/gm)].map((m) => Number(m[1]));
+        const which = warm.length ? `${warm.length > 1 ? 'warm-up runs took' : 'the first run took'} ${warm.map(fmtMs).join(', ')}, and the next` : 'the first run';
+        kill(`${which} had not finished after the ${budgetS} s budget, so ${warmup} warm-up + ${runs} timed = ${warmup + runs} runs exceed it (--backend-budget to raise)`);
+      }, budgetS * 1000);
+    }
+  };
+}
+
+async function runPeer(model: ModelName, peer: string, cmd: string, args: string[], budgetS = 0): Promise<Row> {
   const before = la();
-  const s = await runProcess(cmd, args, PEER_TIMEOUT_S, { OMP_NUM_THREADS: String(threads) });
+  // a budgeted peer may use its budget on top of the setup (loading weights) that --timeout covers
+  const timeoutS = PEER_TIMEOUT_S + 1.5 * budgetS;
+  const s = await runProcess(cmd, args, timeoutS, { OMP_NUM_THREADS: String(threads) }, budgetS > 0 ? budgetWatch(budgetS) : undefined);
   const load: [string, string] = [before, la()];
+  const label = /^@@LABEL (.*)$/m.exec(s.stdout)?.[1];
+  if (s.killedFor) return { model, peer, label, skip: `skipped: ${s.killedFor}`, load };
+  const sk = /^@@SKIP (.*)$/m.exec(s.stdout);
+  if (sk) {
+    const j = JSON.parse(sk[1]!) as { reason: string; label?: string };
+    return { model, peer, label: j.label ?? label, skip: `skipped: ${j.reason}`, load };
+  }
   const miss = /^@@MISSING (.*)$/m.exec(s.stdout);
-  if (miss) return { model, peer, skip: `not available: ${miss[1]}`, load };
+  if (miss) return { model, peer, label, skip: `not available: ${miss[1]}`, load };
   const res = /^@@RESULT (.*)$/m.exec(s.stdout);
   if (!res) {
-    const why = s.timedOut ? `timed out after ${PEER_TIMEOUT_S} s` : `exited with code ${s.code}: ${lastLine(s.stderr) || lastLine(s.stdout)}`;
-    return { model, peer, skip: `failed (${why})`, load };
+    const why = s.timedOut ? `timed out after ${timeoutS} s (--timeout)` : `exited with code ${s.code}: ${lastLine(s.stderr) || lastLine(s.stdout)}`;
+    return { model, peer, label, skip: `failed (${why})`, load };
   }
-  return { model, peer, r: JSON.parse(res[1]!) as PeerResult, load };
+  const r = JSON.parse(res[1]!) as PeerResult;
+  return { model, peer, label: r.label ?? label, r, load };
 }
 
 const median = (a: number[]): number => { const s = [...a].sort((x, y) => x - y); const n = s.length; return n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2; };
 const fmtMs = (x: number): string => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : x >= 100 ? `${x.toFixed(0)} ms` : `${x.toFixed(1)} ms`);
 
+/** An extra gradlens backend (not the cpu row): compared with gradlens-cpu too. */
+const isExtraBackend = (peer: string): boolean => peer.startsWith('gradlens-') && peer !== 'gradlens-cpu';
+
 function describe(row: Row): string {
-  if (!row.r) return `${row.peer.padEnd(22)} ${row.skip}`;
+  const name = (row.label ?? row.peer).padEnd(22);
+  if (!row.r) return `${name} ${row.skip}`;
   const t = row.r.times_ms;
   const rss = row.r.peak_rss_kb ? `${(row.r.peak_rss_kb / 1024).toFixed(0)} MB` : '?';
   const gf = gbpFlops(row.model) / (median(t) / 1000) / 1e9;
-  return `${row.peer.padEnd(22)} median ${fmtMs(median(t)).padStart(9)}  [${fmtMs(Math.min(...t))} – ${fmtMs(Math.max(...t))}] n=${t.length}  ${gf.toFixed(1)} GFLOP/s  peak RSS ${rss}  (load ${row.load?.[0]} → ${row.load?.[1]})`;
+  const torch = rows.find((r) => r.model === row.model && r.peer === 'torch')?.r;
+  const cpu = rows.find((r) => r.model === row.model && r.peer === 'gradlens-cpu')?.r;
+  const vs: string[] = [];
+  if (torch && row.peer !== 'torch') vs.push(`${(median(t) / median(torch.times_ms)).toFixed(2)}× PyTorch`);
+  if (cpu && isExtraBackend(row.peer)) vs.push(`${(median(t) / median(cpu.times_ms)).toFixed(2)}× gradlens-cpu`);
+  if (row.parity) vs.push(`Δ grad vs PyTorch ${row.parity}`);
+  return `${name} median ${fmtMs(median(t)).padStart(9)}  [${fmtMs(Math.min(...t))} – ${fmtMs(Math.max(...t))}] n=${t.length}  ${gf.toFixed(1)} GFLOP/s  peak RSS ${rss}${vs.length ? `  ${vs.join(', ')}` : ''}  (load ${row.load?.[0]} → ${row.load?.[1]})`;
 }
 
 /** max |g − g_ref| / max |g_ref| and cosine similarity of the two input gradients. */
@@ -179,15 +243,23 @@ function parity(peer: string, ref: string, model: ModelName): string | undefined
 
 const NODE = process.execPath;
 const TSX = ['--import', 'tsx'];
-let gradlensBackends: string[] = [];
+/** gradlens backends to bench, each with null (usable: `nn.resolve_device` worked) or why not. */
+let gradlensBackends: [string, string | null][] = [];
 let gradlensMissing: string | null = null;
 if (peers.has('gradlens')) {
   const s = await runProcess(NODE, [...TSX, join(BENCH_DIR, 'gradlens_gbp.ts'), '--list-backends'], 120);
   const b = /^@@BACKENDS (.*)$/m.exec(s.stdout);
   const miss = /^@@MISSING (.*)$/m.exec(s.stdout);
-  if (b) gradlensBackends = JSON.parse(b[1]!) as string[];
-  else gradlensMissing = miss ? miss[1]! : `backend discovery failed: ${lastLine(s.stderr)}`;
-  log(`gradlens backends: ${gradlensBackends.length ? gradlensBackends.join(', ') : `none (${gradlensMissing})`}`);
+  if (b) {
+    const found = JSON.parse(b[1]!) as Record<string, string | null>;
+    const names = backendsWanted ?? Object.keys(found);
+    gradlensBackends = names.map((n) => [n, found[n] ?? null]); // a name discovery did not list: its peer resolves it (and says why not)
+  } else gradlensMissing = miss ? miss[1]! : `backend discovery failed: ${lastLine(s.stderr)}`;
+  if (gradlensBackends.length === 0) log(`gradlens backends: none (${gradlensMissing ?? '--backends is empty'})`);
+  else {
+    log(`gradlens backends: ${gradlensBackends.filter(([, why]) => why === null).map(([n]) => n).join(', ') || 'none usable'}`);
+    for (const [n, why] of gradlensBackends) if (why !== null) log(`  ${n}: skipped: ${why}`);
+  }
 } else gradlensMissing = 'not requested (--peers)';
 
 // ---------------------------------------------------------------------------------------------
@@ -232,11 +304,15 @@ for (const m of models) {
   if (!peers.has('gradlens')) { /* not requested */ }
   else if (gradlensBackends.length === 0) add({ model: m, peer: 'gradlens', skip: `not available: ${gradlensMissing}` });
   else {
-    for (const b of gradlensBackends) {
+    for (const [b, why] of gradlensBackends) {
       const peer = `gradlens-${b}`;
+      if (why !== null) { add({ model: m, peer, skip: `skipped: ${why}` }); continue; }
+      // backends other than cpu get the backend budget: skipped (with how long one run takes) when the runs would not fit
+      const budgeted = b !== 'cpu' && backendBudget > 0;
       const row = await runPeer(m, peer, NODE, [...TSX, join(BENCH_DIR, 'gradlens_gbp.ts'), ...common(m), '--weights', weights,
-        '--backend', b, '--grad-out', gradPath(peer, m)]);
-      row.parity = parity(peer, 'torch', m);
+        '--backend', b, '--grad-out', gradPath(peer, m), ...(budgeted ? ['--backend-budget', String(backendBudget)] : [])],
+      budgeted ? backendBudget : 0);
+      if (row.r) row.parity = parity(peer, 'torch', m);
       add(row);
     }
   }
@@ -313,16 +389,18 @@ for (const m of models) {
   const mr = rows.filter((r) => r.model === m);
   const torch = mr.find((r) => r.peer === 'torch')?.r;
   const tfjs = mr.find((r) => r.peer === 'tfjs-wasm')?.r;
+  const cpu = mr.find((r) => r.peer === 'gradlens-cpu')?.r;
   for (const row of mr) {
-    const name = row.reference ? `${row.peer} ¹` : row.peer;
-    if (!row.r) { mdRows.push(`| ${m} | ${name} | — | ${row.skip} | | | | | | | | |`); continue; }
+    const name = row.reference ? `${row.peer} ¹` : (row.label ?? row.peer);
+    if (!row.r) { mdRows.push(`| ${m} | ${name} | — | ${row.skip?.replace(/\|/g, '\\|')} | | | | | | | | |`); continue; }
     const t = row.r.times_ms; const med = median(t); const min = Math.min(...t);
     const rss = row.r.peak_rss_kb ?? NaN;
     const notTorch = row.peer !== 'torch';
     const vsTorch = torch && notTorch ? `${ratio(med, median(torch.times_ms))} (min ${ratio(min, Math.min(...torch.times_ms))})` : '';
+    const vsCpu = cpu && isExtraBackend(row.peer) ? `${ratio(med, median(cpu.times_ms))} (min ${ratio(min, Math.min(...cpu.times_ms))})` : '';
     const vsTfjs = tfjs && row.peer !== 'tfjs-wasm' ? ratio(median(tfjs.times_ms), med) : '';
     const rssVsTorch = torch?.peak_rss_kb && notTorch ? ratio(rss, torch.peak_rss_kb) : '';
-    mdRows.push(`| ${m} | ${name} | ${t.length} | ${fmtMs(med)} | ${fmtMs(min)} – ${fmtMs(Math.max(...t))} | ${(gbpFlops(m) / (med / 1000) / 1e9).toFixed(1)} | ${(rss / 1024).toFixed(0)} MB | ${vsTorch} | ${vsTfjs} | ${rssVsTorch} | ${row.parity ?? ''} |`);
+    mdRows.push(`| ${m} | ${name} | ${t.length} | ${fmtMs(med)} | ${fmtMs(min)} – ${fmtMs(Math.max(...t))} | ${(gbpFlops(m) / (med / 1000) / 1e9).toFixed(1)} | ${(rss / 1024).toFixed(0)} MB | ${vsTorch} | ${vsCpu} | ${vsTfjs} | ${rssVsTorch} | ${row.parity ?? ''} |`);
   }
 }
 
@@ -359,11 +437,18 @@ ${quick ? '\n**--quick run: a smoke test (3 runs, short budget), not a result.**
 
 One guided-backprop run = the seed's \`generate_gradients\`: forward, one-hot backward of class ${MODELS.resnet50.target} through ReLUs whose backward is clamped at 0, to the input. Same weights (bench/.cache/<model>.safetensors), same input (bench/.cache/input_<model>.f32) for every peer. Each (peer, model) runs in its own process: ${warmup} warm-up run${warmup > 1 ? 's' : ''}, then up to ${runs} timed runs (a peer stops early once its timed runs used ${budget} s, never below 3; **n** says how many). Peak RSS is the process's VmHWM (whole process: runtime, weights, graph).
 
-| model | peer | n | median | min – max | GFLOP/s | peak RSS | time × PyTorch (median; min) | tfjs-wasm time ÷ this | RSS × PyTorch | Δ vs PyTorch grad ² |
-|---|---|---|---|---|---|---|---|---|---|---|
+Rows: **torch** is the seed's GuidedBackprop on PyTorch, the reference for the ratios and the Δ column; **tfjs-wasm** the same computation in TensorFlow.js; **gradlens-&lt;backend&gt;** one row per gradlens kernel backend (\`--backends\`, default: all the build has), each the seed's GuidedBackprop as ported (examples/guided_backprop.ts):
+- **gradlens-cpu**: the default CPU kernels.
+- **gradlens-gpujs-webasm**: \`model.to(await nn.resolve_device('gpujs-webasm'))\`: gpu.js's WebAssembly kernels (one thread) for the layers, tensors in host memory. 10–200× slower than the cpu kernels, so it runs under the **backend budget** (${backendBudget ? `${backendBudget} s` : 'none in this run'} per model for its ${warmup} warm-up + ${runs} timed runs, \`--backend-budget\`): when the first warm-up run (or the second, if the first paid one-time kernel compilation) says the runs will not fit, the cell is skipped with how long one run takes: never an extrapolated number.
+- **gradlens-gpujs-webgpu (&lt;adapter&gt;)**: device-resident WebGPU: \`model.to(dev)\` and \`input.to(dev)\` with \`dev = await nn.resolve_device('gpujs-webgpu')\`, forward and one-hot backward as on the cpu (the one-hot moved to the device too), and every timed run ends with \`await input.grad.cpu()\` (the readback is timed). Labelled with the adapter; **software** (SwiftShader, llvmpipe, ...) means a CPU rasterizer: CPU speed, not GPU speed. Skipped with \`nn.resolve_device\`'s error where there is no WebGPU adapter (or no such backend in the build yet). Same budget.
+
+A row that says "skipped" or "not available" was not measured, and why.
+
+| model | peer | n | median | min – max | GFLOP/s | peak RSS | time × PyTorch (median; min) | time × gradlens-cpu (median; min) | tfjs-wasm time ÷ this | RSS × PyTorch | Δ vs PyTorch grad ² |
+|---|---|---|---|---|---|---|---|---|---|---|---|
 ${mdRows.join('\n')}
 
-- **time × PyTorch**: this peer's median ÷ PyTorch's median (below 1 = faster than PyTorch); in brackets the same for the fastest runs, which is less sensitive to other load on the machine. **tfjs-wasm time ÷ this**: how many times faster than tfjs-wasm (medians).${busy ? `\n- **Warning**: ${busy}` : ''}
+- **time × PyTorch**: this peer's median ÷ PyTorch's median (below 1 = faster than PyTorch); in brackets the same for the fastest runs, which is less sensitive to other load on the machine. **time × gradlens-cpu**: for the other gradlens backends, this row's median ÷ gradlens-cpu's (above 1 = slower than the cpu kernels; min in brackets). **tfjs-wasm time ÷ this**: how many times faster than tfjs-wasm (medians).${busy ? `\n- **Warning**: ${busy}` : ''}
 - ¹ PyTorch with \`requires_grad_(False)\` on every parameter (no weight gradients): a reference point, not the seed's code. The seed's parameters require grad, so PyTorch's main row also computes weight gradients.
 - ² max |g − g_torch| / max |g_torch| over the input gradient (and cosine similarity). For every peer the gradient is the input leaf's (tfjs: \`tf.grad\`); PyTorch's guided ReLU masks can flip on activations within float32 rounding of 0, which shows as ~1e-2 on the 1000-class nets.
 - **GFLOP/s** = ${'2 × forward conv+linear FLOPs'} ÷ median time: each conv/linear layer's multiply-adds (2 FLOPs each, batch 1) counted once for the forward and once for the gradient w.r.t. its input; weight gradients (computed by PyTorch's main row and possibly by gradlens), ReLU, pooling, batch norm, adds and the guided-ReLU masks are **not** counted. Counted from the architectures in bench/lib.ts (\`layerMacs\`):
