@@ -85,6 +85,7 @@ export class Tensor {
     return this._store;
   }
 
+  /** @internal Replaces the host ndarray (the tensor becomes a cpu tensor). */
   set _nd(nd: NdArray<Storage>) {
     this._store = nd;
     this._dev = null;

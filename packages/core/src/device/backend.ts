@@ -45,7 +45,9 @@ export interface DeviceBackend {
   read(x: DeviceBuffer): Promise<Float32Array>;
   /** Frees a buffer once the work already enqueued on it is done (called when its tensors are garbage). */
   release(x: DeviceBuffer): void;
+  /** a ∘ b elementwise (same size). */
   binary(op: DeviceBinaryOp, a: DeviceBuffer, b: DeviceBuffer): DeviceBuffer;
+  /** x ∘ s elementwise. */
   scalar(op: DeviceScalarOp, x: DeviceBuffer, s: number): DeviceBuffer;
   /** −x. */
   neg(x: DeviceBuffer): DeviceBuffer;

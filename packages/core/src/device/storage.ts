@@ -51,10 +51,12 @@ export class DeviceStorage {
     return new DeviceStorage(new BufferRef(backend, backend.upload(data), mirror));
   }
 
+  /** The device the buffer lives on. */
   get backend(): DeviceBackend {
     return this.cell.ref.backend;
   }
 
+  /** The buffer this storage is bound to now. */
   get buffer(): DeviceBuffer {
     return this.cell.ref.buffer;
   }
