@@ -12,7 +12,8 @@
  * ```
  *
  * Images go to `results/` (`<image>_Guided_BP_color.png`, `_Guided_BP_gray`, `_pos_sal`, `_neg_sal`).
- * Extra flags: `--model` (resnet50), `--num-classes` (7), `--repeat N` times N more
+ * Extra flags: `--device gpujs-webgpu` (the whole pass on a WebGPU adapter; see the README's
+ * "On a GPU"), `--model` (resnet50), `--num-classes` (7), `--repeat N` times N more
  * generate_gradients calls (forward + backward), `--compare FILE` prints the max difference from
  * the input/logits/guided tensors saved by `guided_backprop.py --save-grads FILE`, and
  * `--save-grads FILE` saves this run's input/logits/guided tensors the same way.
@@ -194,7 +195,7 @@ function flatOf(x: Tensor | NdArray): Float32Array {
   return Float32Array.from(torch.from_numpy(x).contiguous()._contiguousData());
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
@@ -206,10 +207,11 @@ function main(): void {
       compare: { type: 'string' },
       'save-grads': { type: 'string' },
       'no-images': { type: 'boolean', default: false },
+      device: { type: 'string', default: 'cpu' },
     },
   });
   if (positionals.length > 1) {
-    console.error('usage: node --import tsx examples/guided_backprop.ts [IMAGE] [--model face-expression | --weights FILE.safetensors [--model resnet50] [--num-classes 7]] [--target 1] [--repeat N] [--compare REF.safetensors] [--save-grads OUT.safetensors] [--no-images]');
+    console.error('usage: node --import tsx examples/guided_backprop.ts [IMAGE] [--model face-expression | --weights FILE.safetensors [--model resnet50] [--num-classes 7]] [--target 1] [--repeat N] [--compare REF.safetensors] [--save-grads OUT.safetensors] [--no-images] [--device cpu|gpujs-webgpu]');
     process.exit(2);
   }
   const model_name = (values.model ?? (values.weights ? 'resnet50' : 'face-expression')) as TorchvisionName | 'face-expression';
@@ -231,13 +233,22 @@ function main(): void {
 
   const GBP = new GuidedBackprop(model);
 
+  // --device gpujs-webgpu: PyTorch's `model.to(device)` and `image.to(device)`; values come back
+  // with `await t.cpu()` (device readback is asynchronous), hence generate_gradients_async
+  const device = await nn.resolve_device(values.device);
+  model.to(device);
+  const on_device = torch.get_device(device) !== null;
+  const image = on_device ? prep_img.detach().to(device).requires_grad_() : prep_img;
+  const gradients_of = (x: Tensor): Promise<NdArray> | NdArray =>
+    on_device ? GBP.generate_gradients_async(x, target_class) : GBP.generate_gradients(x, target_class);
+
   // Get gradients
   // Retrieve output from the image
-  const output = model(prep_img); // the notebook's `image` is the prep_img of an earlier cell
+  const output = await model(image).detach().cpu(); // the notebook's `image` is the prep_img of an earlier cell
 
   // # Do backpropagation to get the derivative of the output based on the image
   const t0 = performance.now();
-  const guided_grads = GBP.generate_gradients(prep_img, target_class);
+  const guided_grads = await gradients_of(image);
   const first_ms = performance.now() - t0;
 
   if (!values['no-images']) {
@@ -256,7 +267,7 @@ function main(): void {
     save_gradient_images(neg_sal, file_name_to_export + '_neg_sal');
   }
 
-  console.log('Guided backprop completed');
+  console.log(`Guided backprop completed (${device})`);
   const logits = Array.from(flatOf(output));
   console.log('logits', logits.map((v) => +v.toFixed(5)), 'max|grad|', flatOf(guided_grads).reduce((m, v) => Math.max(m, Math.abs(v)), 0));
   console.log(`generate_gradients (forward+backward), first call: ${first_ms.toFixed(0)} ms`);
@@ -273,7 +284,7 @@ function main(): void {
     const times: number[] = [];
     for (let i = 0; i < repeat; i++) {
       const t = performance.now();
-      GBP.generate_gradients(prep_img, target_class);
+      await gradients_of(image);
       times.push(performance.now() - t);
     }
     times.sort((a, b) => a - b);
@@ -300,4 +311,9 @@ function main(): void {
   }
 }
 
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) main();
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((e: unknown) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  });
+}
