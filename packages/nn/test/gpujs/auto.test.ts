@@ -29,4 +29,18 @@ describe('gpujs auto backend selection', () => {
       expect(sel.adapter?.software).toBe(true);
     }
   });
+
+  it.skipIf(webgpuEnv().skipReason !== null)('times WebGPU against the cpu on an adapter and keeps the faster (SwiftShader standing in for hardware)', async () => {
+    process.env['VK_ICD_FILENAMES'] ??= SWIFTSHADER_ICD;
+    const sel = await selectBackend({ software_candidate: true });
+    console.log(`[gpujs auto, measured] ${sel.backend}: ${sel.reason}`);
+    const m = /conv 64x56x56 3x3: WebGPU ([\d.]+) ms \(readback included\), cpu ([\d.]+) ms → (\S+)$/.exec(sel.reason);
+    expect(m, sel.reason).not.toBeNull();
+    const [gpu, cpu] = [Number(m![1]), Number(m![2])];
+    expect(gpu).toBeGreaterThan(0);
+    expect(cpu).toBeGreaterThan(0);
+    expect(sel.backend).toBe(gpu < cpu ? 'gpujs-webgpu' : 'cpu');
+    expect(m![3]).toBe(sel.backend);
+    expect(sel.adapter?.software).toBe(true);
+  }, 120_000);
 });

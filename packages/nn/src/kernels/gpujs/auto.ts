@@ -1,9 +1,11 @@
 /**
  * `auto` backend selection: the fastest backend that really works here.
  *
- * 1. gpu.js webgpu, only on a hardware adapter. A software adapter
- *    (SwiftShader, llvmpipe/lavapipe, WARP, `isFallbackAdapter`) is never
- *    chosen for speed: it is correct but far slower than the CPU kernels.
+ * 1. gpu.js webgpu, only on a hardware adapter, and only if it is faster:
+ *    one ResNet-sized convolution (64×56×56, 3×3, with its readback) is timed
+ *    on the adapter and on the CPU kernels, and the faster wins. A software
+ *    adapter (SwiftShader, llvmpipe/lavapipe, WARP, `isFallbackAdapter`) is
+ *    never a candidate: it is correct but far slower than the CPU kernels.
  * 2. Otherwise the faster of the CPU kernels and gpu.js webasm. By default
  *    the CPU kernels (packed-GEMM convolution) win — measured in
  *    `bench/gpujs/bench.ts` on ResNet-50 layer shapes; `measure: true` times
@@ -29,12 +31,46 @@ export interface AutoOptions {
   webgpu?: boolean;
   /** Time one convolution on the CPU kernels and on gpu.js webasm and pick the faster. Default false. */
   measure?: boolean;
+  /**
+   * Tests only: let a software adapter compete in the WebGPU-vs-CPU timing, so the measuring path
+   * runs where no hardware adapter exists. Never set it to choose a device for speed.
+   */
+  software_candidate?: boolean;
 }
 
-async function timeConv(backend: string): Promise<number> {
+/** The convolution `auto` times (a ResNet-50 layer1 conv). */
+const PROBE_CONV = makeConv2dParams({ N: 1, C: 64, H: 56, W: 56, OC: 64, KH: 3, KW: 3, padTop: 1, padLeft: 1 });
+
+/** Best of 3 of the probe conv on the WebGPU adapter, readback included, in ms (after one compiling run). */
+async function timeWebGPUProbe(): Promise<number> {
+  const { GpuDevice } = await import('./device.ts');
+  const d = await GpuDevice.create({ mode: 'webgpu' });
+  try {
+    const p = PROBE_CONV;
+    const x = d.upload(new Float32Array(p.N * p.C * p.H * p.W).fill(0.5), [p.N, p.C, p.H, p.W]);
+    const w = d.upload(new Float32Array(p.OC * p.C * 9).fill(0.01), [p.OC, p.C, 3, 3]);
+    const run = async (): Promise<void> => {
+      const y = d.conv2d(p, x, w, null);
+      await d.read(y);
+      y.dispose();
+    };
+    await run();
+    let best = Infinity;
+    for (let i = 0; i < 3; i++) {
+      const t = performance.now();
+      await run();
+      best = Math.min(best, performance.now() - t);
+    }
+    return best;
+  } finally {
+    d.destroy();
+  }
+}
+
+/** Best of 3 of one convolution (64×28×28 3×3 unless given) on a host kernel backend, in ms, after a warm-up. */
+async function timeConv(backend: string, p = makeConv2dParams({ N: 1, C: 64, H: 28, W: 28, OC: 64, KH: 3, KW: 3, padTop: 1, padLeft: 1 })): Promise<number> {
   if (backend === 'gpujs-webasm') await import('./host.ts');
   const k = getKernels(backend);
-  const p = makeConv2dParams({ N: 1, C: 64, H: 28, W: 28, OC: 64, KH: 3, KW: 3, padTop: 1, padLeft: 1 });
   const x = new Float32Array(p.N * p.C * p.H * p.W).fill(0.5);
   const w = new Float32Array(p.OC * p.C * 9).fill(0.01);
   const out = new Float32Array(p.N * p.OC * p.OH * p.OW);
@@ -53,10 +89,19 @@ export async function selectBackend(opts: AutoOptions = {}): Promise<AutoSelecti
   let why = '';
   if (opts.webgpu !== false) {
     const probe = await probeWebGPUAdapter();
-    if (probe.adapter !== null && !probe.adapter.software) {
-      return { backend: 'gpujs-webgpu', adapter: probe.adapter, reason: `hardware WebGPU adapter: ${formatAdapter(probe.adapter)}` };
-    }
-    if (probe.adapter !== null) {
+    if (probe.adapter !== null && (!probe.adapter.software || opts.software_candidate === true)) {
+      const name = formatAdapter(probe.adapter);
+      try {
+        const gpu = await timeWebGPUProbe();
+        const cpu = await timeConv('cpu', PROBE_CONV);
+        const timing = `conv 64x56x56 3x3: WebGPU ${gpu.toFixed(1)} ms (readback included), cpu ${cpu.toFixed(1)} ms`;
+        if (gpu < cpu) return { backend: 'gpujs-webgpu', adapter: probe.adapter, reason: `WebGPU adapter ${name}; ${timing} → gpujs-webgpu` };
+        return { backend: 'cpu', adapter: probe.adapter, reason: `WebGPU adapter ${name}; ${timing} → cpu` };
+      } catch (e) {
+        why = `WebGPU adapter ${name} failed a test convolution (${(e as Error).message}); `;
+      }
+      rejected = probe.adapter;
+    } else if (probe.adapter !== null) {
       rejected = probe.adapter;
       why = `WebGPU adapter ${formatAdapter(probe.adapter)} skipped (never chosen for speed); `;
     } else {
