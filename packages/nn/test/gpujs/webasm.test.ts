@@ -26,6 +26,27 @@ describe('gpujs-webasm host KernelSet (synchronous)', () => {
     expect(hasKernel('gpujs-webasm', 'batchNorm2dForwardTrain')).toBe(false); // CPU fallback
   });
 
+  it('a linear layer beyond gpu.js\'s 2^24-value index limit runs on the CPU kernels instead of failing', () => {
+    const p = { N: 2, K: 4096, OUT: 4097 }; // weight: 16,781,312 values ≥ 2^24
+    const x = rnd(p.N * p.K), w = rnd(p.OUT * p.K), b = rnd(p.OUT), gy = rnd(p.N * p.OUT);
+    const run = (k: typeof G): Float32Array[] => {
+      const y = new Float32Array(p.N * p.OUT), gx = new Float32Array(p.N * p.K), gw = new Float32Array(p.OUT * p.K), gb = new Float32Array(p.OUT);
+      k.linearForward(p, x, w, b, y);
+      k.linearBackwardInput(p, gy, w, gx);
+      k.linearBackwardWeight(p, x, gy, gw, gb);
+      return [y, gx, gw, gb];
+    };
+    const [got, ref] = [run(G), run(cpuKernels)];
+    // the very CPU kernels: bit-identical (counted in a loop: deep equality on 16M values exhausts the heap)
+    got.forEach((g, i) => {
+      const r = ref[i]!;
+      let differ = 0;
+      for (let j = 0; j < r.length; j++) if (!Object.is(g[j], r[j])) differ++;
+      expect(g.length).toBe(r.length);
+      expect(differ).toBe(0);
+    });
+  });
+
   it('conv2d forward / grad input / grad weight / grad bias match the CPU kernels on random layers', () => {
     fc.assert(
       fc.property(convArb, ({ p, bias }) => {

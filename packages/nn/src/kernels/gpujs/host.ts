@@ -8,6 +8,10 @@
  * return Promises (WebGPU readback is asynchronous), so the WebGPU path is
  * the device API of `device.ts` instead.
  *
+ * gpu.js computes indices in float32, so an op with a tensor of 2^24 values
+ * or more (AlexNet's and VGG's classifier weights, large activations) runs
+ * on the CPU kernels instead of failing.
+ *
  * gpu.js's synchronous webasm calls are single-threaded (f32x4 SIMD); its
  * worker pool engages only under the async contract (`GpuDevice` with
  * `threads: true`). Each call copies its arguments into the module's memory
@@ -75,7 +79,8 @@ function tooBig(...sizes: number[]): boolean {
   return sizes.some((s) => s >= MAX_ELEMENTS);
 }
 
-const convSizes = (p: Conv2dParams): number[] => [p.N * p.C * p.H * p.W, p.N * p.OC * p.OH * p.OW];
+const convSizes = (p: Conv2dParams): number[] => [p.N * p.C * p.H * p.W, p.N * p.OC * p.OH * p.OW, p.OC * (p.C / p.groups) * p.KH * p.KW];
+const linearSizes = (p: LinearParams): number[] => [p.N * p.K, p.OUT * p.K, p.N * p.OUT];
 
 export const gpujsWebasmKernels: Partial<KernelSet> = {
   conv2dForward(p, x, w, bias, out) {
@@ -96,13 +101,16 @@ export const gpujsWebasmKernels: Partial<KernelSet> = {
   },
 
   linearForward(p: LinearParams, x, w, bias, out) {
+    if (tooBig(...linearSizes(p))) return cpuKernels.linearForward(p, x, w, bias, out);
     const b = bias === null ? zeros(p.OUT) : view(bias, p.OUT, 'bias');
     run(plans.linearForward(p), out, view(x, p.N * p.K, 'x'), view(w, p.OUT * p.K, 'weight'), b);
   },
   linearBackwardInput(p, gradOut, w, gradX) {
+    if (tooBig(...linearSizes(p))) return cpuKernels.linearBackwardInput(p, gradOut, w, gradX);
     run(plans.linearBackwardInput(p), gradX, view(gradOut, p.N * p.OUT, 'gradOut'), view(w, p.OUT * p.K, 'weight'));
   },
   linearBackwardWeight(p, x, gradOut, gradW, gradBias) {
+    if (tooBig(...linearSizes(p))) return cpuKernels.linearBackwardWeight(p, x, gradOut, gradW, gradBias);
     const g = view(gradOut, p.N * p.OUT, 'gradOut');
     if (gradW !== null) run(plans.linearBackwardWeight(p), gradW, view(x, p.N * p.K, 'x'), g);
     if (gradBias !== null) run(plans.linearBackwardBias(p), gradBias, g);
