@@ -266,6 +266,16 @@ function defineSuite(label: string, create: () => Promise<GpuDevice>): void {
     release.mockRestore();
   });
 
+  it(`${label}: settled uses are forgotten, so a long-lived tensor (a weight) does not collect one per op`, async () => {
+    const w = d.upload(data(N, 12), [N]);
+    for (let i = 0; i < 50; i++) d.relu(w).dispose();
+    expect(w._uses.length).toBeGreaterThan(0); // pending right after enqueueing
+    await d.flush();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(w._uses.length).toBe(0);
+    expectExact(`${label} still readable`, await w.data(), data(N, 12));
+  });
+
   it(`${label}: checks shapes, devices and arguments with clear messages`, async () => {
     const t = d.upload(data(N, 10), [N]), u = d.upload(data(N - 1, 11), [N - 1]);
     expect(() => d.sub(t, u)).toThrow('GpuDevice: sub b has shape [999], expected [1000]');
