@@ -25,7 +25,8 @@
  *              if all the runs would take longer the cell is skipped with a line saying how long
  *              one run takes (never an extrapolated number); a run still going after S seconds
  *              is killed. gpujs-webasm is 10-200× slower than cpu.
- * --direct     also time the CLI as `node --import tsx packages/cli/src/main.ts ...` (no pnpm).
+ * --direct     also time the CLI as `node packages/cli/bin/gbp.mjs ...` (what `pnpm gbp` runs, without pnpm)
+ *              and as `node --import tsx packages/cli/src/main.ts ...` (the sources through tsx, no bundle).
  * --quick      3 runs, 1 warm-up, 12 s budget (20 s backend budget), 1 one-image run (a smoke
  *              test, not a result).
  * --out FILE   where to write the results (default bench/RESULTS.md).
@@ -330,7 +331,7 @@ async function timeCommand(name: string, cmd: string, args: string[], outDir: st
   const command = [cmd === NODE ? 'node' : cmd === TORCH_PYTHON ? TORCH_PYTHON : cmd, ...args].map((a) => (a.startsWith(REPO) ? rel(a) : a)).join(' ');
   const times: number[] = [];
   let phases: string | undefined;
-  for (let i = 0; i <= oneImageRuns; i++) { // run 0: untimed (page cache, tsx transform cache)
+  for (let i = 0; i <= oneImageRuns; i++) { // run 0: untimed (page cache, the CLI's bundle)
     rmSync(outDir, { recursive: true, force: true });
     const s = await runProcess(cmd, args, PEER_TIMEOUT_S);
     if (s.code !== 0 || s.timedOut) {
@@ -372,7 +373,10 @@ if (oneImage && models.includes('resnet50')) {
     const out = join(CACHE, 'one_image_gbp');
     const cliArgs = [IMAGE, '--model', 'resnet50', '--weights', weightsPath('resnet50'), '--num-classes', '7', '--out', out];
     show(await timeCommand('pnpm gbp', 'pnpm', ['--silent', 'gbp', ...cliArgs], out, four));
-    if (flag('direct')) show(await timeCommand('node (same CLI, no pnpm)', NODE, [...TSX, cliMain, ...cliArgs], out, four));
+    if (flag('direct')) {
+      show(await timeCommand('node bin/gbp.mjs (no pnpm)', NODE, [join(REPO, 'packages/cli/bin/gbp.mjs'), ...cliArgs], out, four));
+      show(await timeCommand('node --import tsx (no bundle)', NODE, [...TSX, cliMain, ...cliArgs], out, four));
+    }
   }
 }
 
@@ -459,7 +463,7 @@ ${flopLines.join('\n')}
 
 ## One image, end to end (ResNet-50, 7 classes)
 
-Process start to the four PNGs written (\`*_Guided_BP_color\`, \`*_Guided_BP_gray\`, \`*_pos_sal\`, \`*_neg_sal\`), examples/AF01HAHR.png, weights bench/.cache/resnet50.safetensors (PyTorch: the same state dict saved with \`torch.save\`, bench/.cache/resnet50.pt). One untimed run first (page cache, tsx's transform cache), then ${oneImageRuns} timed. The PyTorch script (bench/peers/torch_one_image.py) imports numpy, PIL, torch and torchvision.models, loads the state dict, runs the seed's preprocess_image and GuidedBackprop (target: top prediction, as \`pnpm gbp\`) and writes the four PNGs with the seed's helpers.
+Process start to the four PNGs written (\`*_Guided_BP_color\`, \`*_Guided_BP_gray\`, \`*_pos_sal\`, \`*_neg_sal\`), examples/AF01HAHR.png, weights bench/.cache/resnet50.safetensors (PyTorch: the same state dict saved with \`torch.save\`, bench/.cache/resnet50.pt). One untimed run first (page cache; `pnpm gbp` builds its bundle if a source changed), then ${oneImageRuns} timed. The PyTorch script (bench/peers/torch_one_image.py) imports numpy, PIL, torch and torchvision.models, loads the state dict, runs the seed's preprocess_image and GuidedBackprop (target: top prediction, as \`pnpm gbp\`) and writes the four PNGs with the seed's helpers.
 ${e2e.length ? `
 | what | command | n | median | min – max | × PyTorch script |
 |---|---|---|---|---|---|

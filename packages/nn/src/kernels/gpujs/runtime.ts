@@ -15,6 +15,7 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { pathToFileURL } from 'node:url';
 
 /** The small part of gpu.js's kernel-runner shape gradlens uses. */
 export interface GpuJsKernel {
@@ -146,7 +147,9 @@ export function installNodeWebGPU(opts: InstallOptions = {}): Promise<InstallRes
     }
     let mod: { create: (o: string[]) => MinimalGpu; globals: object };
     try {
-      mod = (await import('webgpu')) as unknown as typeof mod;
+      // resolved from this file, so a bundled copy of gradlens finds nn's dependency too
+      const where = createRequire(import.meta.url).resolve('webgpu');
+      mod = (await import(pathToFileURL(where).href)) as unknown as typeof mod;
     } catch (e) {
       return { ok: false, source: 'none', reason: `cannot load the webgpu package: ${(e as Error).message}` };
     }
