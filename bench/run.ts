@@ -463,7 +463,7 @@ ${flopLines.join('\n')}
 
 ## One image, end to end (ResNet-50, 7 classes)
 
-Process start to the four PNGs written (\`*_Guided_BP_color\`, \`*_Guided_BP_gray\`, \`*_pos_sal\`, \`*_neg_sal\`), examples/AF01HAHR.png, weights bench/.cache/resnet50.safetensors (PyTorch: the same state dict saved with \`torch.save\`, bench/.cache/resnet50.pt). One untimed run first (page cache; `pnpm gbp` builds its bundle if a source changed), then ${oneImageRuns} timed. The PyTorch script (bench/peers/torch_one_image.py) imports numpy, PIL, torch and torchvision.models, loads the state dict, runs the seed's preprocess_image and GuidedBackprop (target: top prediction, as \`pnpm gbp\`) and writes the four PNGs with the seed's helpers.
+Process start to the four PNGs written (\`*_Guided_BP_color\`, \`*_Guided_BP_gray\`, \`*_pos_sal\`, \`*_neg_sal\`), examples/AF01HAHR.png, weights bench/.cache/resnet50.safetensors (PyTorch: the same state dict saved with \`torch.save\`, bench/.cache/resnet50.pt). One untimed run first (page cache; \`pnpm gbp\` builds its bundle if a source changed), then ${oneImageRuns} timed. The PyTorch script (bench/peers/torch_one_image.py) imports numpy, PIL, torch and torchvision.models, loads the state dict, runs the seed's preprocess_image and GuidedBackprop (target: top prediction, as \`pnpm gbp\`) and writes the four PNGs with the seed's helpers.
 ${e2e.length ? `
 | what | command | n | median | min – max | × PyTorch script |
 |---|---|---|---|---|---|

@@ -224,6 +224,19 @@ describe('autograd on the device', () => {
     expect(() => c.backward(torch.ones([2]).to('fake'))).toThrow(/modified by an inplace operation/);
   });
 
+  it('copy_ into a device tensor uploads (load_state_dict after model.to) and hooks cannot change a gradient\'s device', async () => {
+    const p = torch.zeros([3]).to('fake').requires_grad_();
+    torch.no_grad(() => p.copy_(torch.tensor([1, 2, 3], { dtype: 'float64' })));
+    expect(p.device).toBe('fake');
+    expect(await values(p)).toEqual([1, 2, 3]);
+    expect(() => torch.no_grad(() => p.copy_(torch.ones([2])))).toThrow(/broadcasting \[2\] into \[3\] is not implemented on device 'fake'/);
+
+    const x = torch.ones([2]).to('fake').requires_grad_();
+    const y = torch.mul(x, 2);
+    y.register_hook(() => torch.ones([2]));
+    expect(() => y.backward(torch.ones([2]).to('fake'))).toThrow(/has changed the device of value 0: expected fake, got cpu/);
+  });
+
   it('backward cannot cross from the device back to a cpu leaf, and says what to do', () => {
     const x = torch.ones([2], { requires_grad: true });
     const y = torch.mul(x.to('fake'), 2);

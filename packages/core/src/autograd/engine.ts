@@ -74,6 +74,10 @@ export function checkReplacement(hook: unknown, value: Tensor, expected: TensorM
   if (!(value instanceof Tensor)) {
     throw new TypeError(`hook '${hookName(hook)}' has returned a value that is not a Tensor or null at index ${index}`);
   }
+  const device = expected?.device?.name ?? 'cpu';
+  if (expected && value.device !== device) {
+    throw new Error(`hook '${hookName(hook)}' has changed the device of value ${index}: expected ${device}, got ${value.device}`);
+  }
   if (expected && !sameShape(value.shape, expected.shape)) {
     throw new Error(
       `hook '${hookName(hook)}' has changed the size of value ${index}: expected ${formatShape(expected.shape)}, got ${formatShape(value.shape)}`,

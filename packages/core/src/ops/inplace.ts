@@ -4,7 +4,7 @@ import { is_grad_enabled, no_grad } from '../grad_mode.ts';
 import { fillNormal, fillUniform } from '../random.ts';
 import { Tensor } from '../tensor.ts';
 import { addInto, asTensor, denseData, mapInPlace, reluInto, writeStrided, type TensorLike } from './elementwise.ts';
-import { sameShape } from '../shape.ts';
+import { formatShape, sameShape } from '../shape.ts';
 import { index, type IndexItem } from './getitem.ts';
 import { add, clamp, div, mul, relu, sub, type AlphaOptions, type ClampOptions } from './pointwise.ts';
 import { expand } from './view.ts';
@@ -170,6 +170,7 @@ function addInPlaceDense(self: Tensor, o: Tensor, alpha: number): boolean {
 export function copy_(self: Tensor, src: TensorLike): Tensor {
   const s = asTensor(src, self.dtype);
   const shape = self.shape;
+  if (self._dev !== null) return copyToDevice(self, s);
   return inplace(
     self,
     [s],
@@ -182,6 +183,26 @@ export function copy_(self: Tensor, src: TensorLike): Tensor {
       else mapInPlace(self, s, (_x, y) => y);
     },
   );
+}
+
+/**
+ * `copy_` into a device tensor (load_state_dict after `model.to(device)`): the values are uploaded
+ * (or, from the same device, shared: buffers are immutable) and the storage rebound to them.
+ */
+function copyToDevice(self: Tensor, s: Tensor): Tensor {
+  if (!sameShape(s.shape, self.shape)) {
+    throw new Error(`copy_: broadcasting ${formatShape(s.shape)} into ${formatShape(self.shape)} is not implemented on device '${self.device}'`);
+  }
+  const moved = s._dev !== null ? s : s.float().to(self.device);
+  checkLeaf(self);
+  if (is_grad_enabled() && (self.requires_grad || s.requires_grad)) {
+    // recorded like the cpu's copy_: the result depends on `s` only
+    return inplace(self, [s], (old) => add(mul(old, 0), moved), () => {});
+  }
+  if (moved._dev!.backend !== self._dev!.backend) throw new Error(`copy_: from device '${moved.device}' to '${self.device}' is not supported`);
+  self._dev!.rebind(moved._dev!);
+  self._version.value++;
+  return self;
 }
 
 /**

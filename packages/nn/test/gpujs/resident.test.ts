@@ -116,6 +116,15 @@ function residentSuite(label: string, open: () => Promise<GpujsResidentDevice>):
     await compareGuided(dev, () => models.resnet18({ num_classes: 5 }) as nn.Module, [1, 3, 32, 32], 3);
   }, 300_000);
 
+  it(`${label}: load_state_dict after model.to(device) copies the values onto the device`, async () => {
+    const src = new nn.Conv2d(2, 3, 3);
+    const dst = new nn.Conv2d(2, 3, 3).to(dev.name);
+    dst.load_state_dict(src.state_dict());
+    expect(dst.weight.device).toBe(dev.name);
+    expect(Array.from(flat(await dst.weight.cpu()))).toEqual(Array.from(flat(src.weight)));
+    expect(Array.from(flat(await dst.bias!.cpu()))).toEqual(Array.from(flat(src.bias!)));
+  });
+
   it(`${label}: mixing devices and unsupported layers fail with clear errors`, () => {
     const conv = new nn.Conv2d(3, 4, 3).to(dev.name);
     expect(() => conv(torch.randn([1, 3, 5, 5]))).toThrow(`Expected all tensors to be on the same device, but found at least two devices, ${dev.name} and cpu!`);
