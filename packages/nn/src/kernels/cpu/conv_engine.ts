@@ -21,29 +21,11 @@
  * are not shared.
  */
 import type { Conv2dParams } from '../types.ts';
-import { section, sleb, str, uleb } from './gemm_wasm.ts';
+import { emitter, f32x4add, f32x4mul, load32splat, macroModule, op, uleb, v128load, v128store, v128zero } from './wasm_asm.ts';
 import { D, ENGINE_SOURCE, KIND_COL2IM, KIND_GEMM } from './conv_engine_src.ts';
 
 const MR = 4, NR = 8, KC = 256, MC = 128, NC = 1024;
 const MAX_PAGES = 16384; // 1 GiB address space (reserved, committed on growth)
-
-// ------------------------------------------------------------------ wasm
-const I32 = 0x7f, V128 = 0x7b;
-const op = {
-  get: (i: number) => [0x20, ...uleb(i)],
-  set: (i: number) => [0x21, ...uleb(i)],
-  i32: (v: number) => [0x41, ...sleb(v)],
-  add: [0x6a], sub: [0x6b], mul: [0x6c], geU: [0x4f], ltU: [0x49], eqz: [0x45],
-  block: [0x02, 0x40], loop: [0x03, 0x40], if: [0x04, 0x40], else: [0x05], end: [0x0b],
-  brIf: (d: number) => [0x0d, ...uleb(d)], br: (d: number) => [0x0c, ...uleb(d)],
-  simd: (code: number, ...imm: number[]) => [0xfd, ...uleb(code), ...imm],
-};
-const v128load = (offset: number) => op.simd(0, 4, ...uleb(offset));
-const v128store = (offset: number) => op.simd(11, 4, ...uleb(offset));
-const load32splat = (offset: number) => op.simd(9, 2, ...uleb(offset));
-const f32x4add = op.simd(228);
-const f32x4mul = op.simd(230);
-const v128zero = [0xfd, ...uleb(12), ...new Array<number>(16).fill(0)];
 
 /**
  * `macro(kc, mPanels, nPanels, ap, bp, c, ldcBytes, accumulate)`: for every
@@ -55,10 +37,7 @@ export function buildEngineModule(unrollK: 1 | 2 = 2): Uint8Array<ArrayBuffer> {
   const JR = 8, IR = 9, K = 10, PA = 11, PB = 12, CP = 13, BPP = 14, T = 15;
   const ACC = 16, B0 = ACC + 2 * MR, B1 = B0 + 1, A = B1 + 1;
   const nV128 = 2 * MR + 3;
-  const code: number[] = [];
-  const e = (...xs: (number | number[])[]): void => {
-    for (const x of xs) if (typeof x === 'number') code.push(x); else code.push(...x);
-  };
+  const { code, e } = emitter();
   const step = (ao: number, bo: number): void => {
     e(op.get(PB), v128load(bo), op.set(B0));
     e(op.get(PB), v128load(bo + 16), op.set(B1));
@@ -119,17 +98,7 @@ export function buildEngineModule(unrollK: 1 | 2 = 2): Uint8Array<ArrayBuffer> {
   e(op.get(IR), op.i32(1), op.add, op.set(IR), op.br(0), op.end, op.end);
   e(op.get(JR), op.i32(1), op.add, op.set(JR), op.br(0), op.end, op.end);
   e(op.end);
-  const locals = [...uleb(2), ...uleb(8), I32, ...uleb(nV128), V128];
-  const body = [...locals, ...code];
-  const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [1, 0x60, 8, ...new Array<number>(8).fill(I32), 0]),
-    ...section(2, [1, ...str('env'), ...str('mem'), 0x02, 0x03, ...uleb(1), ...uleb(MAX_PAGES)]),
-    ...section(3, [1, 0]),
-    ...section(7, [1, ...str('macro'), 0x00, 0]),
-    ...section(10, [1, ...uleb(body.length), ...body]),
-  ];
-  return new Uint8Array(bytes);
+  return macroModule(8, 8, nV128, code, [0x03, ...uleb(1), ...uleb(MAX_PAGES)]);
 }
 
 type MacroFn = (kc: number, mP: number, nP: number, ap: number, bp: number, c: number, ldcB: number, acc: number) => void;

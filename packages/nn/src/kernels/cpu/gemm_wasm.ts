@@ -1,5 +1,5 @@
 /**
- * WebAssembly SIMD sgemm. The module is assembled byte by byte below (no
+ * WebAssembly SIMD sgemm. The module is assembled byte by byte below (with wasm_asm.ts; no
  * toolchain): one exported macro-kernel `macro(kc, mPanels, nPanels, ap, bp,
  * c, ldcBytes)` that multiplies MR-row panels of packed A by 8-column panels
  * of packed B, keeping the MR×8 tile in 2·MR f32x4 locals (register-blocked),
@@ -9,55 +9,9 @@
  * Accumulation is float32 within a KC-deep slice (like a float32 BLAS).
  */
 import { checkGemmArgs, scaleC } from './gemm_js.ts';
+import { emitter, f32x4add, f32x4mul, load32splat, macroModule, op, uleb, v128load, v128store, v128zero } from './wasm_asm.ts';
 
 const NR = 8;
-
-// ------------------------------------------------------------ tiny assembler
-export function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-export function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-export function str(s: string): number[] {
-  return [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
-}
-export function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
-}
-
-const I32 = 0x7f, V128 = 0x7b;
-const op = {
-  get: (i: number) => [0x20, ...uleb(i)],
-  set: (i: number) => [0x21, ...uleb(i)],
-  i32: (v: number) => [0x41, ...sleb(v)],
-  add: [0x6a], sub: [0x6b], mul: [0x6c], geU: [0x4f], eqz: [0x45],
-  block: [0x02, 0x40], loop: [0x03, 0x40], end: [0x0b],
-  brIf: (d: number) => [0x0d, ...uleb(d)], br: (d: number) => [0x0c, ...uleb(d)],
-  simd: (code: number, ...imm: number[]) => [0xfd, ...uleb(code), ...imm],
-};
-const v128load = (offset: number) => op.simd(0, 4, ...uleb(offset));
-const v128store = (offset: number) => op.simd(11, 4, ...uleb(offset));
-const load32splat = (offset: number) => op.simd(9, 2, ...uleb(offset));
-const f32x4add = op.simd(228);
-const f32x4mul = op.simd(230);
-const v128zero = [0xfd, ...uleb(12), ...new Array<number>(16).fill(0)];
 
 /**
  * Builds the module for an MR×8 micro-kernel; memory is imported as env.mem
@@ -72,10 +26,7 @@ export function buildGemmModule(MR: number, sharedPages = 0): Uint8Array<ArrayBu
   const ACC = 14; // 2·MR accumulators
   const B0 = ACC + 2 * MR, B1 = B0 + 1, A = B1 + 1;
   const nV128 = 2 * MR + 3;
-  const code: number[] = [];
-  const e = (...xs: (number | number[])[]): void => {
-    for (const x of xs) if (typeof x === 'number') code.push(x); else code.push(...x);
-  };
+  const { code, e } = emitter();
   e(op.i32(0), op.set(JR));
   e(op.block, op.loop);
   e(op.get(JR), op.get(NP), op.geU, op.brIf(1));
@@ -111,18 +62,8 @@ export function buildGemmModule(MR: number, sharedPages = 0): Uint8Array<ArrayBu
   e(op.get(IR), op.i32(1), op.add, op.set(IR), op.br(0), op.end, op.end);
   e(op.get(JR), op.i32(1), op.add, op.set(JR), op.br(0), op.end, op.end);
   e(op.end);
-  const locals = [...uleb(2), ...uleb(7), I32, ...uleb(nV128), V128];
-  const body = [...locals, ...code];
-  const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [1, 0x60, 7, ...new Array<number>(7).fill(I32), 0]),
-    ...section(2, [1, ...str('env'), ...str('mem'), 0x02,
-      ...(sharedPages > 0 ? [0x03, ...uleb(sharedPages), ...uleb(sharedPages)] : [0x00, ...uleb(1)])]),
-    ...section(3, [1, 0]),
-    ...section(7, [1, ...str('macro'), 0x00, 0]),
-    ...section(10, [1, ...uleb(body.length), ...body]),
-  ];
-  return new Uint8Array(bytes);
+  const memory = sharedPages > 0 ? [0x03, ...uleb(sharedPages), ...uleb(sharedPages)] : [0x00, ...uleb(1)];
+  return macroModule(7, 7, nV128, code, memory);
 }
 
 type MacroFn = (kc: number, mPanels: number, nPanels: number, ap: number, bp: number, c: number, ldcBytes: number) => void;
