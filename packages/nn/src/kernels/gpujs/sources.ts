@@ -18,6 +18,40 @@
  *   `loopMaxIterations`), with range checks inside.
  */
 
+/**
+ * A max-pool kernel over output [OW, OH, N*C]: the window scan (best value `bv` at flat index `best`
+ * inside the plane, -1 when the window is all padding) followed by `result`, which picks what it
+ * returns (gpu.js kernels return one value, so value and argmax are two kernels).
+ */
+function maxPoolScan(name: string, result: string): string {
+  return `function ${name}(x) {
+  const ow = this.thread.x;
+  const oh = this.thread.y;
+  const xb = this.thread.z * this.constants.HW;
+  const ih0 = oh * this.constants.sH - this.constants.pH;
+  const iw0 = ow * this.constants.sW - this.constants.pW;
+  let best = -1;
+  let bv = 0;
+  for (let kh = 0; kh < this.constants.KH; kh++) {
+    const ih = ih0 + kh * this.constants.dH;
+    if (ih >= 0 && ih < this.constants.H) {
+      for (let kw = 0; kw < this.constants.KW; kw++) {
+        const iw = iw0 + kw * this.constants.dW;
+        if (iw >= 0 && iw < this.constants.W) {
+          const idx = ih * this.constants.W + iw;
+          const v = x[xb + idx];
+          if (best < 0 || v > bv) {
+            bv = v;
+            best = idx;
+          }
+        }
+      }
+    }
+  }
+${result}
+}`;
+}
+
 export const SRC = {
   /** Identity copy: device upload on webgpu. Output [n]. */
   copy: `function copy(a) {
@@ -325,63 +359,13 @@ export const SRC = {
 }`,
 
   /** Max-pool value. Output [OW, OH, N*C]. */
-  maxPool2dForward: `function maxPool2dForward(x) {
-  const ow = this.thread.x;
-  const oh = this.thread.y;
-  const xb = this.thread.z * this.constants.HW;
-  const ih0 = oh * this.constants.sH - this.constants.pH;
-  const iw0 = ow * this.constants.sW - this.constants.pW;
-  let best = -1;
-  let bv = 0;
-  for (let kh = 0; kh < this.constants.KH; kh++) {
-    const ih = ih0 + kh * this.constants.dH;
-    if (ih >= 0 && ih < this.constants.H) {
-      for (let kw = 0; kw < this.constants.KW; kw++) {
-        const iw = iw0 + kw * this.constants.dW;
-        if (iw >= 0 && iw < this.constants.W) {
-          const idx = ih * this.constants.W + iw;
-          const v = x[xb + idx];
-          if (best < 0 || v > bv) {
-            bv = v;
-            best = idx;
-          }
-        }
-      }
-    }
-  }
-  if (best < 0) {
+  maxPool2dForward: maxPoolScan('maxPool2dForward', `  if (best < 0) {
     return -3.4028234663852886e38;
   }
-  return bv;
-}`,
+  return bv;`),
 
   /** Max-pool argmax (flat ih·W + iw inside the plane, -1 for an all-padding window), as f32. */
-  maxPool2dArgmax: `function maxPool2dArgmax(x) {
-  const ow = this.thread.x;
-  const oh = this.thread.y;
-  const xb = this.thread.z * this.constants.HW;
-  const ih0 = oh * this.constants.sH - this.constants.pH;
-  const iw0 = ow * this.constants.sW - this.constants.pW;
-  let best = -1;
-  let bv = 0;
-  for (let kh = 0; kh < this.constants.KH; kh++) {
-    const ih = ih0 + kh * this.constants.dH;
-    if (ih >= 0 && ih < this.constants.H) {
-      for (let kw = 0; kw < this.constants.KW; kw++) {
-        const iw = iw0 + kw * this.constants.dW;
-        if (iw >= 0 && iw < this.constants.W) {
-          const idx = ih * this.constants.W + iw;
-          const v = x[xb + idx];
-          if (best < 0 || v > bv) {
-            bv = v;
-            best = idx;
-          }
-        }
-      }
-    }
-  }
-  return best;
-}`,
+  maxPool2dArgmax: maxPoolScan('maxPool2dArgmax', '  return best;'),
 
   /** Max-pool backward (gather). Output [W, H, N*C]. Args gradOut, argmax (f32). */
   maxPool2dBackward: `function maxPool2dBackward(gy, am) {
