@@ -37,4 +37,4 @@ export {
   type DeviceBackend, type DeviceBuffer, type DeviceBinaryOp, type DeviceScalarOp,
 } from './device/backend.ts';
 export { DeviceStorage } from './device/storage.ts';
-export { deviceTensor as _device_tensor } from './device/ops.ts';
+export { deviceTensor as _device_tensor, commonDevice as _common_device } from './device/ops.ts';

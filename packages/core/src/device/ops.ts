@@ -28,22 +28,25 @@ function floatOnly(t: Tensor, op: string): void {
   if (t.dtype !== 'float32') throw new Error(`${op}: device tensors are float32, got ${t.dtype}`);
 }
 
-/** The backend both operands live on (null when both are on the cpu); throws for mixed devices. */
-export function commonDevice(...ts: readonly (Tensor | null)[]): DeviceBackend | null {
+/**
+ * The backend the operands live on (null when all are on the cpu); throws for mixed devices. With
+ * `cpuScalars`, 0-d cpu tensors may join device tensors (as PyTorch lets cpu scalars meet cuda ones).
+ */
+export function commonDevice(ts: readonly (Tensor | null | undefined)[], cpuScalars = true): DeviceBackend | null {
   let found: Tensor | null = null;
   for (const t of ts) {
-    if (t === null || t._dev === null) continue;
+    if (!t || t._dev === null) continue;
     if (found !== null && found._dev!.backend !== t._dev.backend) throw mixedDevicesError(found.device, t.device);
     found ??= t;
   }
   if (found === null) return null;
-  for (const t of ts) if (t !== null && t._dev === null && !isCpuScalar(t)) throw mixedDevicesError(found.device, 'cpu');
+  for (const t of ts) if (t && t._dev === null && !(cpuScalars && isCpuScalar(t))) throw mixedDevicesError(found.device, 'cpu');
   return found._dev!.backend;
 }
 
 /** x + alpha·y, x − alpha·y, x·y or x / y on a device. */
 export function deviceArith(op: 'add' | 'sub' | 'mul' | 'div', x: Tensor, y: Tensor, alpha = 1): Tensor | null {
-  const be = commonDevice(x, y);
+  const be = commonDevice([x, y]);
   if (be === null) return null;
   if (x._dev !== null && y._dev !== null) {
     if (!sameShape(x.shape, y.shape)) {
@@ -89,7 +92,7 @@ export function deviceUnary(x: Tensor, op: 'neg' | 'relu' | { lo: number | null;
 
 /** The clamp/relu backward mask on a device (see `DeviceBackend.mask`). */
 export function deviceMask(g: Tensor, x: Tensor, lo: number, hi: number, inclusive: boolean): Tensor | null {
-  const be = commonDevice(g, x);
+  const be = commonDevice([g, x]);
   if (be === null) return null;
   if (g._dev === null || x._dev === null || !sameShape(g.shape, x.shape)) {
     throw new Error(`masked gradient: expected two tensors of one shape on device '${be.name}', got ${g.device} ${formatShape(g.shape)} and ${x.device} ${formatShape(x.shape)}`);

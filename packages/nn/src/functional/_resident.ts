@@ -12,22 +12,11 @@ import { GpujsResidentDevice, ResidentBuffer } from '../kernels/gpujs/resident.t
  * for mixed devices and for devices whose layers nn cannot run.
  */
 export function residentOf(op: string, ...ts: readonly (Tensor | null | undefined)[]): GpujsResidentDevice | null {
-  let found: Tensor | null = null;
-  for (const t of ts) {
-    if (!t || t._dev === null) continue;
-    if (found !== null && found._dev!.backend !== t._dev.backend) throw mixed(found.device, t.device);
-    found ??= t;
-  }
-  if (found === null) return null;
-  for (const t of ts) if (t && t._dev === null) throw mixed(found.device, 'cpu');
-  const be = found._dev!.backend;
+  const be = torch._common_device(ts, false);
+  if (be === null) return null;
   if (!(be instanceof GpujsResidentDevice)) throw new Error(`${op}: not implemented on device '${be.name}'`);
   for (const t of ts) if (t && t.dtype !== 'float32') throw new Error(`${op}: device tensors are float32, got ${t.dtype}`);
   return be;
-}
-
-function mixed(a: string, b: string): Error {
-  return new Error(`Expected all tensors to be on the same device, but found at least two devices, ${a} and ${b}!`);
 }
 
 /** A handle on `t`'s buffer with `t`'s shape (or `shape`). */
