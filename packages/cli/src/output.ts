@@ -1,7 +1,8 @@
 /** Human-readable output of `gbp` (the `--json` output is the ImageResult itself). */
 import type { ImageResult, Timings } from './run_image.ts';
 
-function pct(p: number): string {
+/** A probability as a percentage for people: 2 decimals, more only to keep it below 100%, exponent under 0.01%. */
+export function pct(p: number): string {
   const v = p * 100;
   if (v > 0 && v < 0.01) return `${v.toExponential(1)}%`;
   // never round a probability below 1 up to "100.00%"

@@ -3,6 +3,7 @@
  * with the network input and the saliency maps side by side, as base64 data
  * URIs, and the predictions table.
  */
+import { pct } from './output.ts';
 
 export interface ReportPicture {
   caption: string;
@@ -39,15 +40,6 @@ export function escape_html(s: string): string {
 /** `data:image/png;base64,...` */
 export function png_data_uri(png: Uint8Array): string {
   return `data:image/png;base64,${Buffer.from(png.buffer, png.byteOffset, png.byteLength).toString('base64')}`;
-}
-
-function pct(p: number): string {
-  const v = p * 100;
-  if (v > 0 && v < 0.01) return `${v.toExponential(1)}%`;
-  // never round a probability below 1 up to "100.00%"
-  let d = 2;
-  while (v < 100 && d < 6 && Number(v.toFixed(d)) >= 100) d++;
-  return `${v.toFixed(d)}%`;
 }
 
 /** Renders the report page. */
