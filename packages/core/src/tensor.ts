@@ -7,8 +7,10 @@ import { HookList, type RemovableHandle } from './autograd/removable_handle.ts';
 import { runBackward } from './autograd/engine.ts';
 import { formatTensor } from './format.ts';
 import { warnOnce } from './warn.ts';
-import { DeviceStorage } from './device/storage.ts';
+import type { DeviceStorage } from './device/storage.ts';
 import { deviceAccessError } from './device/errors.ts';
+// (device/ops.ts imports Tensor too; both sides use each other only inside functions, like engine.ts)
+import { deviceArith, deviceCopy } from './device/ops.ts';
 
 /** Options of creation functions, mirroring PyTorch's keyword arguments. */
 export interface TensorOptions {
@@ -389,15 +391,13 @@ function hostOnly(t: Tensor, what: string): Error {
 }
 
 function detachedCopy(g: Tensor): Tensor {
-  if (g._dev !== null) return Tensor._onDevice(DeviceStorage.of(g._dev.backend, g._dev.backend.copy(g._dev.buffer)), g.shape);
+  if (g._dev !== null) return deviceCopy(g);
   return Tensor._make(g._contiguousData().slice(), g.shape, g.dtype);
 }
 
 function addDetached(a: Tensor, b: Tensor): Tensor {
-  if (a._dev !== null && b._dev !== null) {
-    const be = a._dev.backend;
-    return Tensor._onDevice(DeviceStorage.of(be, be.binary('add', a._dev.buffer, b._dev.buffer)), a.shape);
-  }
+  const onDevice = deviceArith('add', a, b);
+  if (onDevice !== null) return onDevice;
   const x = a._contiguousData();
   const y = b._contiguousData();
   const out = allocStorage(a.dtype, x.length);

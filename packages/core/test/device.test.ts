@@ -237,6 +237,18 @@ describe('autograd on the device', () => {
     expect(() => y.backward(torch.ones([2]).to('fake'))).toThrow(/has changed the device of value 0: expected fake, got cpu/);
   });
 
+  it('retain_grad keeps a non-leaf gradient on the device and accumulates it across passes', async () => {
+    const x = torch.tensor([1, -2, 3]).to('fake').requires_grad_();
+    const h = torch.mul(x, 2);
+    h.retain_grad();
+    const y = torch.mul(h, h);
+    y.backward(torch.ones([3]).to('fake'), { retain_graph: true });
+    expect(h.grad!.device).toBe('fake');
+    expect(await values(h.grad!)).toEqual([4, -8, 12]);
+    y.backward(torch.ones([3]).to('fake'));
+    expect(await values(h.grad!)).toEqual([8, -16, 24]);
+  });
+
   it('backward cannot cross from the device back to a cpu leaf, and says what to do', () => {
     const x = torch.ones([2], { requires_grad: true });
     const y = torch.mul(x.to('fake'), 2);
